@@ -1,0 +1,44 @@
+# Pebble Orchestrator. The two commands: `make up` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: up install test lint format clean bench system-deps
+
+up: install
+	$(BIN)/pebble up
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel
+
+# Re-installs when pyproject.toml changes; prepares the dbt manifest at install time.
+$(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	cd dbt && ../$(BIN)/dbt parse --quiet
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the tests need (a real IMAP server, a browser for the UI tests).
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install system-deps lint
+	$(BIN)/pytest -q
+
+bench: install
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf .pebble dbt/target dbt/logs .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Pebble's Streamlit app: pages in `pages/`, data access and logic in importable modules."""

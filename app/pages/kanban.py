@@ -1,0 +1,42 @@
+"""Kanban of email cards, one column per status.
+
+Email content is untrusted: it is shown with `st.text` (no Markdown, no HTML) only.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from app.data import KANBAN_COLUMNS, MartNotBuilt, fetch_email_cards, fetch_mailboxes
+
+
+@st.cache_data(ttl=30, max_entries=32, show_spinner=False)
+def _cards(mailbox: str | None):
+    return fetch_email_cards(mailbox)
+
+
+st.title("Email Kanban")
+mailboxes = fetch_mailboxes()
+choice = st.selectbox("Mailbox", ["All mailboxes", *mailboxes], key="kanban_mailbox")
+mailbox = None if choice == "All mailboxes" else choice
+
+try:
+    cards = _cards(mailbox)
+except MartNotBuilt:
+    st.info("No cards yet: materialise the assets (`pebble materialize`) to build the email cards.")
+    st.stop()
+
+st.caption(f"{len(cards)} cards")
+columns = st.columns(len(KANBAN_COLUMNS))
+for column, (status, heading) in zip(columns, KANBAN_COLUMNS, strict=True):
+    in_column = cards[cards["status"] == status]
+    with column:
+        st.subheader(f"{heading} ({len(in_column)})")
+        for card in in_column.itertuples():
+            with st.container(border=True, key=f"card_{card.card_id}"):
+                st.text(card.subject)
+                sent = "" if pd.isna(card.sent_at) else card.sent_at.strftime("%d %b %Y %H:%M")
+                st.text(f"{card.from_display} · {card.mailbox} · {sent}")
+                if card.snippet:
+                    st.text(card.snippet[:200])
+                if card.attachment_count:
+                    st.text(f"📎 {card.attachment_count} attachment(s)")

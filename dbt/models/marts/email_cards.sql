@@ -1,0 +1,27 @@
+-- One card per customer message for the Kanban. Auto-replies and bounces never become
+-- cards; a message re-sent with the same Message-ID but other bytes keeps its own card.
+with emails as (
+    select * from {{ ref('stg_mail__emails') }}
+),
+
+cards as (
+    select
+        email_key                                       as card_id,
+        email_key,
+        message_id,
+        mailbox,
+        coalesce(subject, '(no subject)')               as subject,
+        from_address,
+        coalesce(nullif(from_name, ''), from_address)   as from_display,
+        from_domain,
+        sent_at,
+        thread_key,
+        left(regexp_replace(coalesce(body_text, ''), '\s+', ' ', 'g'), 280) as snippet,
+        attachment_count,
+        'new'::text                                     as status,
+        loaded_at
+    from emails
+    where not is_auto_reply and not is_bounce
+)
+
+select * from cards

@@ -1,0 +1,29 @@
+with source as (
+    select * from {{ source('raw', 'emails') }}
+),
+
+renamed as (
+    select
+        email_key,
+        message_id,
+        variant_of,
+        mailbox,
+        source_kind,
+        nullif(trim(subject), '')          as subject,
+        lower(from_addr)                   as from_address,
+        from_name,
+        split_part(lower(from_addr), '@', 2) as from_domain,
+        to_addrs                           as to_addresses,
+        sent_at,
+        thread_key,
+        body_text,
+        coalesce(has_html, false)          as has_html,
+        coalesce(attachment_count, 0)      as attachment_count,
+        coalesce(is_auto_reply, false)     as is_auto_reply,
+        coalesce(is_bounce, false)         as is_bounce,
+        size_bytes,
+        loaded_at
+    from source
+)
+
+select * from renamed

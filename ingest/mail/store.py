@@ -1,0 +1,73 @@
+"""Content-addressed file store: ``<root>/<aa>/<sha256>``.
+
+Attachments (and quarantined messages too large for the database) are kept once per
+content hash. A sender's file name never reaches the file system: the path is built from
+the hex digest alone, so ``../../etc/x.pdf`` is just a display string in the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def attachments_root() -> Path:
+    """``$PEBBLE_HOME/attachments``."""
+    from pebble.settings import get_settings
+
+    return get_settings().home / "attachments"
+
+
+def quarantine_root() -> Path:
+    """``$PEBBLE_HOME/quarantine``: raw messages too large to keep in the database."""
+    from pebble.settings import get_settings
+
+    return get_settings().home / "quarantine"
+
+
+def blob_path(root: Path, sha256: str) -> Path:
+    """Where the blob with this digest lives; rejects anything but a SHA-256 hex digest."""
+    if not _HEX64.fullmatch(sha256):
+        raise ValueError("not a SHA-256 hex digest")
+    return root / sha256[:2] / sha256
+
+
+def put_bytes(root: Path, data: bytes, sha256: str | None = None) -> tuple[str, Path]:
+    """Store ``data`` once under its digest (atomic write; existing blobs are kept)."""
+    digest = sha256 or hashlib.sha256(data).hexdigest()
+    path = blob_path(root, digest)
+    if path.exists() and path.stat().st_size == len(data):
+        return digest, path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return digest, path
+
+
+def put_file(root: Path, source: Path, sha256: str) -> Path:
+    """Copy a file into the store under its (already computed) digest, streaming."""
+    path = blob_path(root, sha256)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,1 @@
+"""Pebble's Dagster code location."""

@@ -1,0 +1,1 @@
+"""One folder per domain; each exposes a small `defs: dagster.Definitions`."""

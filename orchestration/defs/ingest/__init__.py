@@ -1,0 +1,7 @@
+"""Ingestion: raw landing assets, their sensors and schedules."""
+
+import dagster as dg
+
+from orchestration.defs.ingest import mail
+
+defs = dg.Definitions.merge(mail.defs)

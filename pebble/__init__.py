@@ -1,0 +1,1 @@
+"""Pebble Orchestrator: core settings, database resolution and the `pebble` command."""

@@ -1,0 +1,57 @@
+"""The one place that decides where data lives.
+
+Every component (Dagster storage, the dbt profile, the loaders and the app) asks
+:func:`get_settings` and :func:`pebble.db.warehouse_url`; nothing reads ``DATABASE_URL``
+on its own.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Platform settings, read from the environment (and an optional `.env` file)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    #: Where the platform keeps its local state: embedded database, attachments, models.
+    pebble_home: Path = Field(default=Path(".pebble"), validation_alias="PEBBLE_HOME")
+    #: An external PostgreSQL server. Unset: an embedded PostgreSQL under $PEBBLE_HOME/pg.
+    database_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_URL")
+    #: Dagster's own storage. Unset: a database `<warehouse db>_dagster` on the same server.
+    dagster_database_url: SecretStr | None = Field(
+        default=None, validation_alias="PEBBLE_DAGSTER_DATABASE_URL"
+    )
+    #: Where the demo world is generated and read from. Unset: $PEBBLE_HOME/world.
+    world_dir: Path | None = Field(default=None, validation_alias="PEBBLE_WORLD_DIR")
+    #: Folder of .eml / mbox / Maildir drops. Unset: $PEBBLE_HOME/drops/mail.
+    mail_drop_dir: Path | None = Field(default=None, validation_alias="PEBBLE_MAIL_DROP_DIR")
+
+    @property
+    def home(self) -> Path:
+        return self.pebble_home.expanduser().resolve()
+
+    @property
+    def world(self) -> Path:
+        return (self.world_dir or self.home / "world").expanduser().resolve()
+
+    @property
+    def mail_drops(self) -> Path:
+        return (self.mail_drop_dir or self.home / "drops" / "mail").expanduser().resolve()
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings()

@@ -1,0 +1,90 @@
+"""Shared fixtures: a real PostgreSQL for every database test.
+
+With ``DATABASE_URL`` set, tests create throwaway databases on that server; without it,
+one embedded PostgreSQL (pgserver) is started for the session in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from pebble import db
+from pebble.settings import get_settings
+
+CORPUS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the server tests run against (the admin database)."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield make_conninfo(external, dbname="postgres")
+        return
+    import pgserver
+
+    home = tmp_path_factory.mktemp("pebble_home")
+    server = pgserver.get_server(home / "pg", cleanup_mode="delete")
+    yield server.get_uri("postgres")
+    server.cleanup()
+
+
+def _url_for(server_url: str, dbname: str) -> str:
+    params = conninfo_to_dict(server_url)
+    params["dbname"] = dbname
+    return db._to_url(params)
+
+
+@pytest.fixture
+def fresh_database_url(pg_server_url: str) -> Iterator[str]:
+    """A new empty database for one test, dropped afterwards."""
+    name = f"pebble_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = _url_for(pg_server_url, name)
+    yield url
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
+def pebble_env(
+    fresh_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Point every pebble component at a fresh database and a temporary PEBBLE_HOME."""
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("PEBBLE_HOME", str(tmp_path / "pebble_home"))
+    monkeypatch.delenv(db.RESOLVED_URL_ENV, raising=False)
+    monkeypatch.delenv("PEBBLE_DAGSTER_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield fresh_database_url
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def warehouse(pebble_env: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to a fresh warehouse database with schemas raw/staging/marts."""
+    with psycopg.connect(pebble_env, autocommit=True) as conn:
+        db.ensure_schemas(conn)
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def flanker_corpus() -> Path:
+    """The shared corpus of real odd emails; fails clearly when the checkout lacks it."""
+    path = CORPUS_DIR / "flanker-messages"
+    if not path.is_dir():
+        pytest.fail(
+            f"email corpus not found at {path}: tests need ../shared/corpora beside the repo"
+        )
+    return path

@@ -1,0 +1,54 @@
+"""The code location loads and holds the expected assets and checks."""
+
+import dagster as dg
+
+from orchestration.definitions import defs
+
+
+def _keys() -> set[str]:
+    return {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+
+
+def test_asset_keys_follow_the_warehouse() -> None:
+    keys = _keys()
+    assert {"raw/emails", "staging/stg_mail__emails", "marts/email_cards"} <= keys
+    assert all(key.split("/")[0] in {"raw", "staging", "marts", "ml"} for key in keys)
+
+
+def test_dbt_models_are_downstream_of_raw_assets() -> None:
+    graph = defs.resolve_asset_graph()
+    staging = graph.get(dg.AssetKey(["staging", "stg_mail__emails"]))
+    assert dg.AssetKey(["raw", "emails"]) in staging.parent_keys
+    cards = graph.get(dg.AssetKey(["marts", "email_cards"]))
+    assert dg.AssetKey(["staging", "stg_mail__emails"]) in cards.parent_keys
+
+
+def test_dbt_tests_and_python_checks_are_asset_checks() -> None:
+    checks = {
+        (c.asset_key.to_user_string(), c.name) for c in defs.resolve_asset_graph().asset_check_keys
+    }
+    assert ("marts/email_cards", "unique_email_cards_card_id") in checks
+    assert ("staging/stg_mail__emails", "not_null_stg_mail__emails_email_key") in checks
+    assert ("raw/emails", "raw_emails_keys_unique") in checks
+
+
+def test_assets_declare_group_owners_and_description() -> None:
+    for spec in defs.resolve_all_asset_specs():
+        assert spec.group_name, spec.key
+        assert spec.owners, spec.key
+        if spec.key.path[0] == "raw":
+            assert spec.description, spec.key
+            assert spec.kinds, spec.key
+
+
+def test_instance_config_uses_postgres_queue_and_retries() -> None:
+    import yaml
+
+    from pebble.settings import PROJECT_ROOT
+
+    config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+    assert "postgres" in config["storage"]
+    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert config["run_coordinator"]["config"]["max_concurrent_runs"] >= 1
+    assert config["run_retries"]["enabled"] is True
+    assert config["telemetry"]["enabled"] is False
