@@ -70,7 +70,30 @@ def collect_summary(
             }
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             summary.failed_steps.append(event.step_key or "?")
+    _fill_row_counts(summary)
     return summary
+
+
+def _fill_row_counts(summary: MaterializeSummary) -> None:
+    """Asset keys are warehouse paths: count rows of tables whose asset did not report them."""
+    import psycopg
+    from psycopg import sql
+
+    missing = [key for key, info in summary.assets.items() if info["rows"] is None]
+    if not missing:
+        return
+    with psycopg.connect(db.warehouse_url(), autocommit=True) as conn:
+        for key in missing:
+            parts = key.split("/")
+            if len(parts) != 2:
+                continue
+            exists = conn.execute("SELECT to_regclass(%s)", (f'"{parts[0]}"."{parts[1]}"',))
+            if exists.fetchone()[0] is None:
+                continue
+            query = sql.SQL("SELECT count(*) FROM {}.{}").format(
+                sql.Identifier(parts[0]), sql.Identifier(parts[1])
+            )
+            summary.assets[key]["rows"] = conn.execute(query).fetchone()[0]
 
 
 def materialize(select: str = "*", console: Console | None = None) -> MaterializeSummary:
@@ -95,6 +118,8 @@ def materialize(select: str = "*", console: Console | None = None) -> Materializ
                 run_id=run_id,
                 asset_selection=sorted(keys),
                 raise_on_error=False,
+                # the progress bar and summary speak for the run; full logs stay in the UI
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
                 tags={"pebble/trigger": "pebble materialize"},
             )
             outcome["success"] = result.success
