@@ -178,11 +178,11 @@ def runtime_env() -> dict[str, str]:
     """
     settings = get_settings()
     url = warehouse_url()
+    dagster_url()  # created up front, so Dagster's processes only connect
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     _link_dagster_yaml(settings.dagster_home)
     return {
         RESOLVED_URL_ENV: url,
-        "PEBBLE_DAGSTER_PG_URL": dagster_url(),
         "DAGSTER_HOME": str(settings.dagster_home),
         "PEBBLE_HOME": str(settings.home),
         **dbt_env(url),

@@ -47,8 +47,31 @@ def test_instance_config_uses_postgres_queue_and_retries() -> None:
     from pebble.settings import PROJECT_ROOT
 
     config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
-    assert "postgres" in config["storage"]
+    assert config["storage"]["custom"]["class"] == "PebbleStorage"
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert config["run_coordinator"]["config"]["max_concurrent_runs"] >= 1
     assert config["run_retries"]["enabled"] is True
     assert config["telemetry"]["enabled"] is False
+
+
+def test_dagster_cli_validates_the_workspace(pebble_env: str) -> None:
+    """`dagster definitions validate -w workspace.yaml` passes with nothing but Pebble's settings."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pebble.settings import PROJECT_ROOT
+
+    dagster = Path(sys.executable).parent / "dagster"
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    out = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "passed validation" in out.stderr + out.stdout

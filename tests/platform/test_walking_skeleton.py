@@ -25,7 +25,7 @@ def platform_env(pebble_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     get_settings.cache_clear()
     saved = dict(os.environ)
     yield pebble_env
-    dagster_db = db.libpq_parts(os.environ["PEBBLE_DAGSTER_PG_URL"])["dbname"]
+    dagster_db = db.libpq_parts(db.dagster_url())["dbname"]
     os.environ.clear()
     os.environ.update(saved)
     get_settings.cache_clear()
