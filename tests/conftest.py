@@ -7,6 +7,8 @@ one embedded PostgreSQL (pgserver) is started for the session in a temporary dir
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +25,7 @@ CORPUS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server_url() -> Iterator[str]:
     """URL of the server tests run against (the admin database)."""
     external = os.environ.get("DATABASE_URL")
     if external:
@@ -31,10 +33,13 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     import pgserver
 
-    home = tmp_path_factory.mktemp("pebble_home")
+    # Not under pytest's basetemp: pytest resets that tree to mode 0700, and as root the
+    # embedded server runs as its own system user, which must traverse the path.
+    home = Path(tempfile.mkdtemp(prefix="pebble-test-pg-"))
     server = pgserver.get_server(home / "pg", cleanup_mode="delete")
     yield server.get_uri("postgres")
     server.cleanup()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def _url_for(server_url: str, dbname: str) -> str:
@@ -77,6 +82,14 @@ def warehouse(pebble_env: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(pebble_env, autocommit=True) as conn:
         db.ensure_schemas(conn)
         yield conn
+
+
+@pytest.fixture
+def embedded_home() -> Iterator[Path]:
+    """A PEBBLE_HOME outside pytest's basetemp, for tests that start the embedded server."""
+    home = Path(tempfile.mkdtemp(prefix="pebble-test-home-"))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -31,9 +31,9 @@ def test_url_round_trip_keeps_socket_host_and_escapes() -> None:
     assert parts["dbname"] == "d"
 
 
-def test_embedded_server_lives_under_pebble_home_and_keeps_data(tmp_path: Path) -> None:
+def test_embedded_server_lives_under_pebble_home_and_keeps_data(embedded_home: Path) -> None:
     """Two separate processes: the second sees what the first wrote, from $PEBBLE_HOME/pg."""
-    home = tmp_path / "home"
+    home = embedded_home
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", db.RESOLVED_URL_ENV}}
     env["PEBBLE_HOME"] = str(home)
     script = textwrap.dedent(

@@ -29,7 +29,7 @@ def test_dbt_tests_and_python_checks_are_asset_checks() -> None:
     }
     assert ("marts/email_cards", "unique_email_cards_card_id") in checks
     assert ("staging/stg_mail__emails", "not_null_stg_mail__emails_email_key") in checks
-    assert ("raw/emails", "raw_emails_keys_unique") in checks
+    assert ("raw/emails", "gx_emails") in checks
 
 
 def test_assets_declare_group_owners_and_description() -> None:

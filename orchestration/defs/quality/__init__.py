@@ -1,7 +1,8 @@
-"""Data quality checks on raw landings, visible as asset checks in the Dagster UI."""
+"""Data quality: Great Expectations suites on every raw landing, as Dagster asset checks."""
 
 import dagster as dg
 
-from orchestration.defs.quality import mail_checks
+from orchestration.defs.quality.expectations import suite_checks
+from orchestration.defs.quality.suites import SUITES
 
-defs = dg.Definitions(asset_checks=mail_checks.checks)
+defs = dg.Definitions(asset_checks=suite_checks(SUITES))
