@@ -7,7 +7,6 @@ serves the Dagster UI and the Streamlit app until Ctrl-C, and stops everything c
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,8 +17,6 @@ from rich.console import Console
 
 from pebble import db
 from pebble.settings import PROJECT_ROOT, get_settings
-
-SAMPLE_EMAILS = PROJECT_ROOT / "tests" / "data" / "emails"
 
 
 def ensure_dbt_manifest() -> None:
@@ -33,17 +30,6 @@ def ensure_dbt_manifest() -> None:
         check=True,
         env=os.environ | db.dbt_env(),
     )
-
-
-def seed_mail_drop(console: Console) -> None:
-    """Give a first run something to show: copy the sample mailbox into an empty drop folder."""
-    drop = get_settings().mail_drops
-    drop.mkdir(parents=True, exist_ok=True)
-    if any(drop.iterdir()):
-        return
-    for path in sorted(SAMPLE_EMAILS.glob("*.eml")):
-        shutil.copy2(path, drop / path.name)
-    console.print(f"mail drop folder seeded with sample messages: {drop}")
 
 
 def _spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -70,8 +56,6 @@ def _stop(procs: list[subprocess.Popen[bytes]], console: Console) -> None:
 
 def run_up(dagster_port: int = 3000, app_port: int = 8501, materialize_first: bool = True) -> int:
     """Start everything and block until interrupted. Returns the exit code."""
-    from pebble.materialize import materialize, print_summary
-
     console = Console()
     settings = get_settings()
     started = time.monotonic()
@@ -83,7 +67,37 @@ def run_up(dagster_port: int = 3000, app_port: int = 8501, materialize_first: bo
     )
     db.ensure_schemas()
     ensure_dbt_manifest()
-    seed_mail_drop(console)
+    logs = settings.home / "logs"
+    background: list[subprocess.Popen[bytes]] = []
+    try:
+        if os.environ.get("PEBBLE_DEMO", "1") != "0":
+            from pebble.demo_stack import start_demo_stack
+
+            stack = start_demo_stack(
+                console, lambda cmd, log: _spawn(cmd, os.environ | env, log), logs
+            )
+            background.extend(stack.procs)
+        return _materialize_and_serve(
+            console, env, logs, background, dagster_port, app_port, materialize_first
+        )
+    except KeyboardInterrupt:
+        console.print("\nstopping...")
+        return 0
+    finally:
+        _stop(background, console)
+        db.stop_embedded()
+
+
+def _materialize_and_serve(
+    console: Console,
+    env: dict[str, str],
+    logs: Path,
+    background: list[subprocess.Popen[bytes]],
+    dagster_port: int,
+    app_port: int,
+    materialize_first: bool,
+) -> int:
+    from pebble.materialize import materialize, print_summary
 
     if materialize_first:
         summary = materialize("*")
@@ -94,7 +108,6 @@ def run_up(dagster_port: int = 3000, app_port: int = 8501, materialize_first: bo
     host = os.environ.get("PEBBLE_BIND_HOST", "127.0.0.1")
     child_env = os.environ | env
     bin_dir = Path(sys.executable).parent
-    logs = settings.home / "logs"
     procs = [
         _spawn(
             [
@@ -136,14 +149,12 @@ def run_up(dagster_port: int = 3000, app_port: int = 8501, materialize_first: bo
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
+    background.extend(procs)
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(1)
-        console.print("[red]a server exited; see the logs above[/red]")
+        console.print(f"[red]a server exited; see the logs in {logs}[/red]")
         return 1
     except KeyboardInterrupt:
         console.print("\nstopping...")
         return 0
-    finally:
-        _stop(procs, console)
-        db.stop_embedded()

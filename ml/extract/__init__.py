@@ -1,0 +1,48 @@
+"""Entity extraction from customer emails.
+
+`Extractor(products).extract(text)` returns `Entity` values for GSTIN, PAN, CIN, ORDER_NO,
+INVOICE_NO, PO_NO, PRODUCT, QUANTITY and PRICE with normalised values (see
+`ml.extract.entities.Entity`). `get_extractor()` is a process-wide extractor over the demo
+catalogue. Importing this package is cheap: spaCy loads when the first extractor is built.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from ml.extract.entities import LABELS, Entity, ProductRef, as_product_ref, as_product_refs
+from ml.extract.quoting import mask_quoted, strip_quoted
+
+if TYPE_CHECKING:
+    from ml.extract.pipeline import Extractor
+
+
+def __getattr__(name: str) -> Any:
+    # Extractor lives with the spaCy pipeline; resolve it on first use to keep imports light.
+    if name == "Extractor":
+        from ml.extract.pipeline import Extractor
+
+        return Extractor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@lru_cache(maxsize=1)
+def get_extractor() -> Extractor:
+    """The shared extractor over the demo catalogue, built once per process."""
+    from ml.extract.pipeline import Extractor
+
+    return Extractor()
+
+
+__all__ = [
+    "LABELS",
+    "Entity",
+    "Extractor",
+    "ProductRef",
+    "as_product_ref",
+    "as_product_refs",
+    "get_extractor",
+    "mask_quoted",
+    "strip_quoted",
+]
