@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     #: Folder of .eml / mbox / Maildir drops. Unset: $PEBBLE_HOME/drops/mail.
     mail_drop_dir: Path | None = Field(default=None, validation_alias="PEBBLE_MAIL_DROP_DIR")
 
+    #: Time zone the app shows times in (the business runs on Indian time).
+    timezone: str = Field(default="Asia/Kolkata", validation_alias="PEBBLE_TIMEZONE")
+
     @property
     def home(self) -> Path:
         return self.pebble_home.expanduser().resolve()

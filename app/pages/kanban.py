@@ -7,6 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from app.data import KANBAN_COLUMNS, MartNotBuilt, fetch_email_cards, fetch_mailboxes
+from pebble.settings import get_settings
+
+TZ = get_settings().timezone
 
 
 @st.cache_data(ttl=30, max_entries=32, show_spinner=False)
@@ -34,7 +37,11 @@ for column, (status, heading) in zip(columns, KANBAN_COLUMNS, strict=True):
         for card in in_column.itertuples():
             with st.container(border=True, key=f"card_{card.card_id}"):
                 st.text(card.subject)
-                sent = "" if pd.isna(card.sent_at) else card.sent_at.strftime("%d %b %Y %H:%M")
+                sent = (
+                    ""
+                    if pd.isna(card.sent_at)
+                    else card.sent_at.tz_convert(TZ).strftime("%d %b %Y %H:%M")
+                )
                 st.text(f"{card.from_display} · {card.mailbox} · {sent}")
                 if card.snippet:
                     st.text(card.snippet[:200])

@@ -7,31 +7,11 @@ from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app" / "pages" / "kanban.py")
 
-CARDS_DDL = """
-CREATE TABLE marts.email_cards (
-    card_id text primary key, email_key text, message_id text, mailbox text, subject text,
-    from_address text, from_display text, from_domain text, sent_at timestamptz,
-    thread_key text, snippet text, attachment_count integer, status text, loaded_at timestamptz
-)
-"""
 
-
-def _insert(
-    conn: psycopg.Connection, card_id: str, subject: str, status: str, mailbox: str
-) -> None:
-    conn.execute(
-        """INSERT INTO marts.email_cards (card_id, email_key, mailbox, subject, from_address,
-           from_display, sent_at, snippet, attachment_count, status)
-           VALUES (%s, %s, %s, %s, 'a@b.in', 'A B', now(), 'snippet text', 0, %s)""",
-        (card_id, card_id, mailbox, subject, status),
-    )
-
-
-def test_cards_appear_in_their_status_columns(warehouse: psycopg.Connection) -> None:
-    warehouse.execute(CARDS_DDL)
-    _insert(warehouse, "c1", "Rate enquiry - Zinc Oxide", "new", "sales")
-    _insert(warehouse, "c2", "PO No. 4500012345", "new", "sales")
-    _insert(warehouse, "c3", "Payment advice", "done", "accounts")
+def test_cards_appear_in_their_status_columns(add_card) -> None:
+    add_card("c1", "Rate enquiry - Zinc Oxide", "new", "sales")
+    add_card("c2", "PO No. 4500012345", "new", "sales")
+    add_card("c3", "Payment advice", "done", "accounts")
 
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     assert not at.exception
@@ -47,10 +27,9 @@ def test_cards_appear_in_their_status_columns(warehouse: psycopg.Connection) -> 
     assert "Rate enquiry - Zinc Oxide" not in [t.value for t in at.text]
 
 
-def test_untrusted_subject_is_shown_as_plain_text(warehouse: psycopg.Connection) -> None:
-    warehouse.execute(CARDS_DDL)
+def test_untrusted_subject_is_shown_as_plain_text(add_card) -> None:
     evil = "<img src=x onerror=alert(1)> [click](http://evil.example) **bold**"
-    _insert(warehouse, "c1", evil, "new", "sales")
+    add_card("c1", evil, "new", "sales")
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     assert not at.exception
     assert evil in [t.value for t in at.text]
