@@ -61,12 +61,15 @@ CREATE TABLE IF NOT EXISTS raw.emails (
     has_html         boolean NOT NULL DEFAULT false,
     attachment_count int NOT NULL DEFAULT 0,
     is_auto_reply    boolean NOT NULL DEFAULT false,
+    is_bulk          boolean NOT NULL DEFAULT false,
     is_bounce        boolean NOT NULL DEFAULT false,
     parse_defects    text[] NOT NULL DEFAULT '{}',
     size_bytes       int NOT NULL,
     load_seq         bigint GENERATED ALWAYS AS IDENTITY,
     loaded_at        timestamptz NOT NULL DEFAULT now()
 );
+-- Columns added after the first release of this table.
+ALTER TABLE raw.emails ADD COLUMN IF NOT EXISTS is_bulk boolean NOT NULL DEFAULT false;
 CREATE INDEX IF NOT EXISTS emails_message_id_idx ON raw.emails (message_id)
     WHERE message_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS emails_thread_key_idx ON raw.emails (thread_key);
@@ -121,13 +124,14 @@ EMAIL_COLUMNS: tuple[str, ...] = (
     "has_html",
     "attachment_count",
     "is_auto_reply",
+    "is_bulk",
     "is_bounce",
     "parse_defects",
     "size_bytes",
 )
 _EMAIL_TYPES = (
     "text text text text text text text text text text[] text[] text[] timestamptz text text[] "
-    "text text text boolean int boolean boolean text[] int"
+    "text text text boolean int boolean boolean boolean text[] int"
 ).split()
 _INSERTED_COLUMNS = tuple(c for c in EMAIL_COLUMNS if c != "variant_of")
 _COLS = sql.SQL(", ").join(map(sql.Identifier, EMAIL_COLUMNS))
@@ -283,6 +287,41 @@ def _quarantine(
     log.info("quarantined %s: %s", item.source, reason)
 
 
+_PARSE_CHUNK = 64
+
+
+def _parse_chunk(raws: list[bytes], max_bytes: int, attachments_dir: str) -> list[_Outcome]:
+    return [_parse_and_store(raw, max_bytes, attachments_dir) for raw in raws]
+
+
+class _PendingBatch:
+    """A batch whose parsing has been handed to the pool (or done in-process)."""
+
+    def __init__(self, items: list[RawMessage], max_bytes: int, executor: Executor | None) -> None:
+        self.items = items
+        attachments_dir = str(store.attachments_root())
+        self.parseable = [item for item in items if item.raw is not None and item.error is None]
+        raws = [item.raw for item in self.parseable]
+        self._futures: list[Any] | None = None
+        self._outcomes: list[_Outcome] | None = None
+        if executor is not None and len(raws) > 1:
+            self._futures = [
+                executor.submit(
+                    _parse_chunk, raws[i : i + _PARSE_CHUNK], max_bytes, attachments_dir
+                )
+                for i in range(0, len(raws), _PARSE_CHUNK)
+            ]
+        else:
+            self._outcomes = _parse_chunk(raws, max_bytes, attachments_dir)  # type: ignore[arg-type]
+
+    def outcomes(self) -> list[_Outcome]:
+        if self._outcomes is None:
+            assert self._futures is not None
+            self._outcomes = [o for future in self._futures for o in future.result()]
+            self._futures = None
+        return self._outcomes
+
+
 def land_batch(
     conn: psycopg.Connection,
     items: list[RawMessage],
@@ -296,26 +335,17 @@ def land_batch(
     Callers that keep a cursor (IMAP) write it in the same transaction, so a failure
     rolls back rows and cursor together.
     """
+    return _write_batch(conn, _PendingBatch(items, max_bytes, executor), known)
+
+
+def _write_batch(
+    conn: psycopg.Connection, pending: _PendingBatch, known: set[str] | None
+) -> LoadSummary:
+    items, parseable = pending.items, pending.parseable
+    outcomes = pending.outcomes()
     summary = LoadSummary(seen=len(items))
     if known is None:
         known = known_mailboxes(conn)
-    attachments_dir = str(store.attachments_root())
-    parseable = [item for item in items if item.raw is not None and item.error is None]
-    raws = [item.raw for item in parseable]
-    if executor is not None and len(raws) > 1:
-        chunk = max(1, len(raws) // 16)
-        outcomes = list(
-            executor.map(
-                _parse_and_store,
-                raws,
-                [max_bytes] * len(raws),
-                [attachments_dir] * len(raws),
-                chunksize=chunk,
-            )
-        )
-    else:
-        outcomes = [_parse_and_store(raw, max_bytes, attachments_dir) for raw in raws]  # type: ignore[arg-type]
-    del raws
 
     for item in items:
         if item.raw is None or item.error is not None:
@@ -389,6 +419,7 @@ def _email_row(
         parsed.has_html,
         len(parsed.attachments),
         parsed.is_auto_reply,
+        parsed.is_bulk,
         parsed.is_bounce,
         parsed.parse_defects,
         parsed.size_bytes,
@@ -455,13 +486,30 @@ def land_messages(
     known = known_mailboxes(conn)
     summary = LoadSummary()
     with _pool(workers) as executor:
+        # Parsing of the next batch runs in the pool while this one is written.
+        previous: _PendingBatch | None = None
         for batch in _batches(messages, batch_messages, BATCH_BYTES):
-            with conn.transaction():
-                result = land_batch(conn, batch, max_bytes=limit, executor=executor, known=known)
-                if after_batch is not None:
-                    after_batch(conn, batch, result)
-            summary.add(result)
+            current = _PendingBatch(batch, limit, executor)
+            if previous is not None:
+                summary.add(_commit_batch(conn, previous, known, after_batch))
+            previous = current
+        if previous is not None:
+            summary.add(_commit_batch(conn, previous, known, after_batch))
     return summary
+
+
+def _commit_batch(
+    conn: psycopg.Connection,
+    pending: _PendingBatch,
+    known: set[str],
+    after_batch: Callable[[psycopg.Connection, list[RawMessage], LoadSummary], None] | None,
+) -> LoadSummary:
+    pending.outcomes()  # wait for the parsers before opening the transaction
+    with conn.transaction():
+        result = _write_batch(conn, pending, known)
+        if after_batch is not None:
+            after_batch(conn, pending.items, result)
+    return result
 
 
 class _NoPool:

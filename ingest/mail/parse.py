@@ -128,6 +128,7 @@ class ParsedEmail:
     has_html: bool
     attachments: list[ParsedAttachment]
     is_auto_reply: bool
+    is_bulk: bool
     is_bounce: bool
     parse_defects: list[str]
     size_bytes: int
@@ -288,6 +289,8 @@ def _id_list(value: str | None) -> list[str]:
 
 def _addresses(raw_values: list[str]) -> list[tuple[str, str]]:
     """(display name, lower-cased address) pairs from raw address headers."""
+    if not raw_values:
+        return []
     unfolded = [_raw_header_text(v) for v in raw_values]
     try:
         pairs = getaddresses(unfolded)
@@ -306,8 +309,10 @@ def _parse_date(value: str | None) -> datetime | None:
     if not value:
         return None
     value = _raw_header_text(value).strip()
-    candidates = [value, re.sub(r"\([^)]*\)", " ", value).strip()]
-    candidates.append(re.sub(r"\b(GMT|UTC|UT)\s*(?=[+-]\d{4})", "", candidates[-1]))
+    cleaned = re.sub(r"\([^)]*\)", " ", value).strip()
+    # "GMT+0530" is common and the stdlib would read it as GMT, losing the offset.
+    cleaned = re.sub(r"\b(GMT|UTC|UT)\s*(?=[+-]\d{4})", "", cleaned)
+    candidates = [cleaned, value]
     for candidate in candidates:
         try:
             parsed = parsedate_to_datetime(candidate)
@@ -318,7 +323,7 @@ def _parse_date(value: str | None) -> datetime | None:
     try:
         from dateutil import parser as dateutil_parser  # fallback for free-text dates
 
-        return _sane_datetime(dateutil_parser.parse(candidates[1], fuzzy=True))
+        return _sane_datetime(dateutil_parser.parse(cleaned, fuzzy=True))
     except (ValueError, OverflowError, TypeError, LookupError):
         return None
 
@@ -442,7 +447,7 @@ def _walk(part: Message, walk: _Walk, depth: int) -> None:
         return
     walk.defects.extend(type(defect).__name__ for defect in part.defects)
     ctype = part.get_content_type()
-    maintype = part.get_content_maintype()
+    maintype = ctype.split("/", 1)[0]
     filename = _part_filename(part)
     disposition = _disposition(part)
     if ctype == "message/delivery-status":
@@ -472,8 +477,10 @@ def _walk(part: Message, walk: _Walk, depth: int) -> None:
     walk.defects.extend(type(defect).__name__ for defect in part.defects)
     if data is None:
         data = b""
-    is_attachment = disposition == "attachment" or (
-        filename is not None and disposition != "inline" or maintype not in ("text", "message")
+    is_attachment = (
+        disposition == "attachment"
+        or (filename is not None and disposition != "inline")
+        or maintype not in ("text", "message")
     )
     if ctype in ("text/plain", "text/html") and not is_attachment:
         text, fell_back = decode_bytes(data, part.get_content_charset())
@@ -497,25 +504,36 @@ def _walk(part: Message, walk: _Walk, depth: int) -> None:
 
 
 def _is_auto_reply(headers: _Headers, subject: str | None) -> bool:
+    """A machine's answer to a message: out-of-office, vacation, autoresponder."""
     auto_submitted = (headers.text("auto-submitted") or "").strip().lower()
-    if auto_submitted and not auto_submitted.startswith("no"):
+    if auto_submitted.startswith("auto-replied"):
         return True
     if headers.has("x-autoreply") or headers.has("x-autorespond"):
         return True
-    if (headers.text("x-auto-response-suppress") or "").lower() in {"all", "oof"} and subject:
-        if _AUTO_SUBJECT.search(subject):
-            return True
     precedence = (headers.text("precedence") or "").strip().lower()
-    if precedence in {"bulk", "junk", "auto_reply", "auto-reply"}:
+    if precedence in {"auto_reply", "auto-reply"}:
         return True
     return bool(subject and _AUTO_SUBJECT.search(subject))
+
+
+def _is_bulk(headers: _Headers) -> bool:
+    """Machine-sent mail that is not a reply: newsletters, portal alerts, notifications.
+
+    Kept apart from auto-replies because some of it is business (tender alerts arrive with
+    ``Precedence: bulk``); downstream decides per stream what to keep.
+    """
+    precedence = (headers.text("precedence") or "").strip().lower()
+    if precedence in {"bulk", "junk", "list"}:
+        return True
+    auto_submitted = (headers.text("auto-submitted") or "").strip().lower()
+    return bool(auto_submitted) and not auto_submitted.startswith(("no", "auto-replied"))
 
 
 def _is_bounce(msg: Message, from_addr: str | None, subject: str | None, walk: _Walk) -> bool:
     if from_addr and from_addr.split("@", 1)[0] in _BOUNCE_SENDERS:
         return True
     if msg.get_content_type() == "multipart/report":
-        report = (msg.get_param("report-type") or "").__str__().lower()
+        report = str(msg.get_param("report-type") or "").lower()
         if report in ("delivery-status", ""):
             return True
     if walk.delivery_report:
@@ -545,7 +563,6 @@ def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmai
         raise Unparseable("no email headers found")
 
     walk = _Walk()
-    walk.defects.extend(type(defect).__name__ for defect in msg.defects)
     _walk(msg, walk, 0)
 
     subject = headers.text("subject")
@@ -606,6 +623,7 @@ def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmai
         has_html=walk.has_html,
         attachments=walk.attachments,
         is_auto_reply=_is_auto_reply(headers, subject),
+        is_bulk=_is_bulk(headers),
         is_bounce=_is_bounce(msg, from_addr, subject, walk),
         parse_defects=_unique(walk.defects),
         size_bytes=len(raw),

@@ -1,0 +1,135 @@
+"""IMAP pull against a real dovecot: incremental by UID, UIDVALIDITY changes, limits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from ingest.common.cursors import get_cursor
+from ingest.mail.imap import CURSOR_SOURCE, ImapError, cursor_key, encode_modified_utf7, pull
+
+
+def _keys(conn) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT message_id FROM raw.emails ORDER BY load_seq")]
+
+
+def test_incremental_pull_fetches_only_new_uids(warehouse, dovecot, imap_user, make_mail):
+    settings = dovecot.settings(imap_user, imap_batch_size=2)
+    for i in range(3):
+        dovecot.append(imap_user, make_mail(message_id=f"<i{i}@x>", body=f"enquiry {i}"))
+
+    first = pull(warehouse, settings)
+    assert (first.seen, first.loaded, first.duplicates) == (3, 3, 0)
+    cursor = json.loads(get_cursor(warehouse, CURSOR_SOURCE, cursor_key(settings, "INBOX")))
+    assert cursor["last_uid"] == 3
+
+    nothing = pull(warehouse, settings)
+    assert nothing.seen == 0
+
+    uid = dovecot.append(imap_user, make_mail(message_id="<i3@x>", body="new one"))
+    assert uid == 4
+    second = pull(warehouse, settings)
+    assert (second.seen, second.loaded) == (1, 1)  # only the new UID was fetched
+    assert _keys(warehouse) == ["i0@x", "i1@x", "i2@x", "i3@x"]
+    source = warehouse.execute("SELECT source FROM raw.emails WHERE message_id = 'i3@x'").fetchone()
+    assert source[0].startswith(f"imap://{dovecot.host}/INBOX;UIDVALIDITY=")
+    assert source[0].endswith(";UID=4")
+
+
+def test_pull_leaves_messages_unread(warehouse, dovecot, imap_user, make_mail):
+    dovecot.append(imap_user, make_mail())
+    pull(warehouse, dovecot.settings(imap_user))
+    client = dovecot.client(imap_user)
+    try:
+        client.select("INBOX", readonly=True)
+        typ, data = client.uid("SEARCH", None, "UNSEEN")
+        assert data[0].split() == [b"1"]
+    finally:
+        client.logout()
+
+
+def test_uidvalidity_change_rescans_folder_without_duplicates(
+    warehouse, dovecot, imap_user, make_mail
+):
+    settings = dovecot.settings(imap_user)
+    for i in range(2):
+        dovecot.append(imap_user, make_mail(message_id=f"<v{i}@x>"))
+    assert pull(warehouse, settings).loaded == 2
+
+    dovecot.set_uidvalidity(imap_user, "INBOX", 4242)
+    dovecot.append(imap_user, make_mail(message_id="<v2@x>"))
+    rescan = pull(warehouse, settings)
+    assert (rescan.seen, rescan.loaded, rescan.duplicates) == (3, 1, 2)
+    cursor = json.loads(get_cursor(warehouse, CURSOR_SOURCE, cursor_key(settings, "INBOX")))
+    assert cursor == {"uidvalidity": 4242, "last_uid": 3}
+    assert len(_keys(warehouse)) == 3
+
+
+def test_several_folders_have_their_own_cursor(warehouse, dovecot, imap_user, make_mail):
+    client = dovecot.client(imap_user)
+    client.create("Tenders")
+    client.logout()
+    dovecot.append(imap_user, make_mail(message_id="<inbox@x>"))
+    dovecot.append(imap_user, make_mail(message_id="<t@x>", to="tenders@pebbledemo.in"), "Tenders")
+    settings = dovecot.settings(imap_user, imap_folders=["INBOX", "Tenders"])
+    summary = pull(warehouse, settings)
+    assert summary.loaded == 2
+    rows = dict(warehouse.execute("SELECT message_id, mailbox FROM raw.emails").fetchall())
+    assert rows == {"inbox@x": "sales", "t@x": "tenders"}
+
+
+def test_too_large_message_left_on_server_and_quarantined(warehouse, dovecot, imap_user, make_mail):
+    dovecot.append(imap_user, make_mail(message_id="<small@x>"))
+    dovecot.append(imap_user, make_mail(message_id="<big@x>", body="y" * 8000))
+    summary = pull(warehouse, dovecot.settings(imap_user, max_message_bytes=4096))
+    assert summary.loaded == 1 and summary.accounted
+    [quarantined] = summary.quarantined
+    assert quarantined["source"].endswith(";UID=2")
+    assert quarantined["reason"].startswith("too large")
+
+
+def test_wrong_password_is_a_clear_error_without_the_secret(dovecot, imap_user, warehouse):
+    settings = dovecot.settings(imap_user, imap_password=SecretStr("wrong-horse-battery"))
+    with pytest.raises(ImapError) as info:
+        pull(warehouse, settings)
+    assert "login" in str(info.value).lower()
+    assert "wrong-horse-battery" not in str(info.value)
+    assert "wrong-horse-battery" not in repr(settings)
+
+
+def test_unreachable_server_is_a_clear_error(warehouse, imap_user):
+    from ingest.mail.settings import MailSettings
+
+    settings = MailSettings(
+        imap_host="127.0.0.1",
+        imap_port=1,
+        imap_user=imap_user,
+        imap_password=SecretStr("x"),
+        imap_ssl=False,
+        imap_timeout_s=2,
+    )
+    with pytest.raises(ImapError, match="cannot connect"):
+        pull(warehouse, settings)
+
+
+def test_cli_imap_pull(warehouse, dovecot, imap_user, make_mail, monkeypatch):
+    from pebble.cli import app
+
+    dovecot.append(imap_user, make_mail())
+    monkeypatch.setenv("MAIL_IMAP_HOST", dovecot.host)
+    monkeypatch.setenv("MAIL_IMAP_PORT", str(dovecot.port))
+    monkeypatch.setenv("MAIL_IMAP_USER", imap_user)
+    monkeypatch.setenv("MAIL_IMAP_PASSWORD", "imap-test-secret")
+    monkeypatch.setenv("MAIL_IMAP_SSL", "false")
+    result = CliRunner().invoke(app, ["mail", "imap-pull"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["loaded"] == 1
+    assert "imap-test-secret" not in result.output
+
+
+def test_modified_utf7_folder_names():
+    assert encode_modified_utf7("Entwürfe") == "Entw&APw-rfe"
+    assert encode_modified_utf7("A&B") == "A&-B"

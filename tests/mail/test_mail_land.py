@@ -1,0 +1,249 @@
+"""Landing into the warehouse: accounting, idempotence, variants, attachments, sources."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import mailbox
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ingest.mail.land import ensure_tables, land_bytes, land_paths
+from ingest.mail.sources import iter_path, unquote_mboxrd
+from pebble.settings import get_settings
+
+
+def _count(conn, table: str) -> int:
+    return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_flanker_corpus_every_file_accounted_for(warehouse, flanker_corpus):
+    files = [p for p in flanker_corpus.rglob("*") if p.is_file() and p.name != "LICENSE"]
+    assert len(files) == 157
+    summary = land_paths(warehouse, files)
+    assert summary.seen == 157
+    assert summary.accounted
+    assert summary.loaded > 100
+    assert _count(warehouse, "raw.emails") == summary.loaded
+    assert {q["source"] for q in summary.quarantined} == {
+        row[0] for row in warehouse.execute("SELECT source FROM raw.quarantine")
+    }
+    # Quarantined inputs keep their bytes.
+    assert warehouse.execute(
+        "SELECT count(*) FROM raw.quarantine WHERE raw IS NULL AND NOT raw_in_store"
+    ).fetchone() == (0,)
+
+    again = land_paths(warehouse, files)
+    assert again.seen == 157 and again.loaded == 0 and again.accounted
+    assert again.duplicates == summary.loaded + summary.duplicates
+    assert _count(warehouse, "raw.emails") == summary.loaded
+    assert _count(warehouse, "raw.quarantine") == len(summary.quarantined)
+
+
+def test_loaded_row_content(warehouse, make_mail, tmp_path):
+    path = tmp_path / "one.eml"
+    raw = make_mail(extra_headers="References: <root@x>")
+    path.write_bytes(raw)
+    summary = land_paths(warehouse, [path])
+    assert summary.as_dict() == {"seen": 1, "loaded": 1, "duplicates": 0, "quarantined": []}
+    row = warehouse.execute(
+        "SELECT email_key, message_id, mailbox, source_kind, source, from_addr, to_addrs, "
+        '"references", thread_key, size_bytes, variant_of FROM raw.emails'
+    ).fetchone()
+    assert row == (
+        hashlib.sha256(raw).hexdigest(),
+        "m1@example.in",
+        "sales",  # from the To address, a configured mailbox
+        "eml",
+        str(path),
+        "ravi@apexrubber.in",
+        ["sales@pebbledemo.in"],
+        ["root@x"],
+        "root@x",
+        len(raw),
+        None,
+    )
+
+
+def test_same_message_id_different_bytes_are_linked(warehouse, make_mail):
+    first = make_mail(body="Rate please")
+    resent = make_mail(body="Rate please (resent)")
+    third = make_mail(body="Rate please, third time")
+    summary = land_bytes(warehouse, [("a.eml", first), ("b.eml", resent)])
+    assert (summary.loaded, summary.duplicates) == (2, 0)
+    summary = land_bytes(warehouse, [("c.eml", third), ("a-again.eml", first)])
+    assert (summary.loaded, summary.duplicates) == (1, 1)
+    rows = dict(warehouse.execute("SELECT email_key, variant_of FROM raw.emails").fetchall())
+    root = hashlib.sha256(first).hexdigest()
+    assert rows == {
+        root: None,
+        hashlib.sha256(resent).hexdigest(): root,
+        hashlib.sha256(third).hexdigest(): root,
+    }
+
+
+def test_attachments_stored_by_hash_never_by_name(warehouse, tmp_path):
+    payload = b"%PDF-1.4 purchase order 4500012345"
+    digest = hashlib.sha256(payload).hexdigest()
+    raw = (
+        b"From: buyer@apexrubber.in\r\nTo: sales@pebbledemo.in\r\nSubject: PO\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="m"\r\n\r\n'
+        b"--m\r\nContent-Type: text/plain\r\n\r\nPO attached\r\n"
+        b"--m\r\nContent-Type: application/pdf\r\n"
+        b'Content-Disposition: attachment; filename="../../../../tmp/pwned.pdf"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.b64encode(payload)
+        + b"\r\n--m\r\nContent-Type: application/pdf\r\n"
+        b'Content-Disposition: attachment; filename="/etc/cron.d/evil"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(payload) + b"\r\n--m--\r\n"
+    )
+    summary = land_bytes(warehouse, [("../../upload.eml", raw)])
+    assert summary.loaded == 1
+    home = get_settings().home
+    stored = home / "attachments" / digest[:2] / digest
+    assert stored.read_bytes() == payload
+    assert not (home / "tmp" / "pwned.pdf").exists()
+    assert not Path("/tmp/pwned.pdf").exists()
+    files = [p for p in (home / "attachments").rglob("*") if p.is_file()]
+    assert files == [stored]
+    rows = warehouse.execute(
+        "SELECT sha256, filename, content_type, size_bytes FROM raw.email_attachments"
+    ).fetchall()
+    assert rows == [(digest, "pwned.pdf", "application/pdf", len(payload))]
+    assert warehouse.execute("SELECT attachment_count FROM raw.emails").fetchone() == (2,)
+
+
+def test_too_large_quarantined_with_bytes_kept(warehouse, make_mail, tmp_path):
+    big = make_mail(body="x" * 20_000)
+    path = tmp_path / "big.eml"
+    path.write_bytes(big)
+    summary = land_paths(warehouse, [path], max_bytes=4096)
+    assert summary.loaded == 0
+    assert summary.quarantined[0]["reason"].startswith("too large")
+    digest = hashlib.sha256(big).hexdigest()
+    row = warehouse.execute(
+        "SELECT sha256, raw, raw_in_store, size_bytes FROM raw.quarantine"
+    ).fetchone()
+    assert row == (digest, None, True, len(big))
+    assert (get_settings().home / "quarantine" / digest[:2] / digest).read_bytes() == big
+
+
+def test_unparseable_and_missing_inputs_quarantined(warehouse, tmp_path):
+    junk = tmp_path / "photo.png"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    summary = land_paths(warehouse, [junk, tmp_path / "does-not-exist.eml"])
+    assert summary.seen == 2 and summary.accounted
+    reasons = {Path(q["source"]).name: q["reason"] for q in summary.quarantined}
+    assert reasons["photo.png"].startswith("binary data")
+    assert reasons["does-not-exist.eml"] == "not found"
+    raw = warehouse.execute(
+        "SELECT raw FROM raw.quarantine WHERE source = %s", (str(junk),)
+    ).fetchone()[0]
+    assert bytes(raw) == junk.read_bytes()
+
+
+def test_parser_crash_is_quarantined_not_lost(warehouse, make_mail, monkeypatch):
+    import ingest.mail.land as land_module
+
+    def boom(raw, **kwargs):
+        raise RuntimeError("simulated parser bug")
+
+    monkeypatch.setattr(land_module, "parse_email", boom)
+    summary = land_bytes(warehouse, [("x.eml", make_mail())])
+    assert summary.quarantined == [
+        {"source": "x.eml", "reason": "parser error: RuntimeError: simulated parser bug"}
+    ]
+
+
+def _write_maildir(root: Path, messages: list[bytes]) -> None:
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    for index, raw in enumerate(messages):
+        folder = "cur" if index % 2 else "new"
+        suffix = ":2,S" if folder == "cur" else ""
+        (root / folder / f"17000000{index}.M1P1.host{suffix}").write_bytes(raw)
+    (root / "tmp" / "partial").write_bytes(b"From: half")
+
+
+def test_maildir_and_mbox_sources(warehouse, make_mail, tmp_path):
+    messages = [make_mail(message_id=f"<q{i}@x>", body=f"QC query {i}") for i in range(3)]
+    _write_maildir(tmp_path / "mail" / "qc", messages)
+    box = mailbox.mbox(str(tmp_path / "mail" / "accounts.mbox"))
+    for i in range(2):
+        box.add(make_mail(message_id=f"<a{i}@x>", body=f"Invoice {i}\nFrom here on"))
+    box.flush()
+    box.close()
+
+    summary = land_paths(warehouse, [tmp_path / "mail"])
+    assert summary.as_dict() == {"seen": 5, "loaded": 5, "duplicates": 0, "quarantined": []}
+    rows = warehouse.execute(
+        "SELECT mailbox, source_kind, count(*) FROM raw.emails GROUP BY 1, 2 ORDER BY 1"
+    ).fetchall()
+    assert rows == [("accounts", "mbox", 2), ("qc", "maildir", 3)]
+    body = warehouse.execute(
+        "SELECT body_text FROM raw.emails WHERE message_id = 'a0@x'"
+    ).fetchone()[0]
+    assert body == "Invoice 0\nFrom here on"  # the writer's ">From " quoting is undone
+
+    override = land_paths(warehouse, [tmp_path / "mail" / "qc"], mailbox="Tenders")
+    assert override.duplicates == 3  # same bytes: the first landing wins
+
+
+def test_mboxrd_unquoting():
+    assert unquote_mboxrd(b"a\n>From x\n>>From y\n>Fromage\n") == b"a\nFrom x\n>From y\n>Fromage\n"
+
+
+def test_symlinks_in_drop_folders_are_not_followed(tmp_path, make_mail):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.eml").write_bytes(make_mail())
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "link").symlink_to(outside)
+    (drop / "real.eml").write_bytes(make_mail(message_id="<real@x>"))
+    assert [Path(m.source).name for m in iter_path(drop)] == ["real.eml"]
+
+
+def test_mailbox_routes_seeded_once(warehouse):
+    ensure_tables(warehouse)
+    routes = dict(warehouse.execute("SELECT mailbox, default_stream FROM raw.mailbox_routes"))
+    assert routes == {"sales": "crm", "accounts": "erp", "qc": "erp", "tenders": "tender"}
+    warehouse.execute("DELETE FROM raw.mailbox_routes WHERE mailbox <> 'sales'")
+    warehouse.execute("UPDATE raw.mailbox_routes SET default_stream = 'erp'")
+    ensure_tables(warehouse)
+    assert dict(warehouse.execute("SELECT mailbox, default_stream FROM raw.mailbox_routes")) == {
+        "sales": "erp"
+    }
+
+
+def test_parallel_parsing_gives_same_result(warehouse, make_mail):
+    items = [(f"{i}.eml", make_mail(message_id=f"<p{i}@x>", body=f"b{i}")) for i in range(40)]
+    items.append(("dup.eml", items[0][1]))
+    from ingest.mail.land import land_messages
+    from ingest.mail.sources import RawMessage
+
+    summary = land_messages(
+        warehouse,
+        (RawMessage("upload", name, None, raw) for name, raw in items),
+        workers=2,
+        batch_messages=16,
+    )
+    assert (summary.seen, summary.loaded, summary.duplicates) == (41, 40, 1)
+
+
+def test_cli_load_prints_summary(warehouse, make_mail, tmp_path):
+    from pebble.cli import app
+
+    (tmp_path / "a.eml").write_bytes(make_mail())
+    (tmp_path / "b.txt").write_bytes(b"not mail at all")
+    result = CliRunner().invoke(app, ["mail", "load", str(tmp_path), "--mailbox", "sales"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["seen"] == 2 and summary["loaded"] == 1 and summary["duplicates"] == 0
+    assert summary["quarantined"] == [
+        {"source": str(tmp_path / "b.txt"), "reason": "no email headers found"}
+    ]
+    again = json.loads(CliRunner().invoke(app, ["mail", "load", str(tmp_path)]).stdout)
+    assert (again["loaded"], again["duplicates"]) == (0, 1)
