@@ -1,0 +1,321 @@
+"""HTTP client for the Focus RT REST API (``/Focus8API``).
+
+The client logs in lazily, sends ``fSessionId`` on every call and, when Focus says the
+session expired, logs in again and retries the call once. Transient failures (refused or
+dropped connections, timeouts, HTTP 5xx, bodies that do not parse) are retried with
+exponential backoff and jitter; a circuit breaker stops hammering a server that keeps
+failing. Everything that goes wrong surfaces as a :class:`~ingest.focus.errors.FocusError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from ingest.focus.config import FocusSettings
+from ingest.focus.dates import format_query_date
+from ingest.focus.errors import (
+    FocusAuthError,
+    FocusConnectionError,
+    FocusNotFoundError,
+    FocusRequestError,
+    FocusResponseError,
+)
+
+log = logging.getLogger(__name__)
+
+API_ROOT = "/Focus8API"
+
+
+class _TransientError(Exception):
+    """One attempt failed in a way worth retrying."""
+
+    def __init__(self, message: str, *, bad_response: bool = False) -> None:
+        super().__init__(message)
+        self.bad_response = bad_response
+
+
+class CircuitBreaker:
+    """Opens after ``threshold`` consecutive failures; lets one trial call through after
+    ``cooldown_s``; closes again on the first success."""
+
+    def __init__(
+        self, threshold: int, cooldown_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.threshold = threshold
+        self.cooldown_s = cooldown_s
+        self._clock = clock
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        """``closed``, ``open`` or ``half_open``."""
+        with self._lock:
+            if self._opened_at is None:
+                return "closed"
+            return "open" if self._remaining() > 0 else "half_open"
+
+    def _remaining(self) -> float:
+        assert self._opened_at is not None
+        return self.cooldown_s - (self._clock() - self._opened_at)
+
+    def retry_after(self) -> float | None:
+        """Seconds until the circuit lets a call through, or None when it is closed."""
+        with self._lock:
+            if self._opened_at is None:
+                return None
+            return max(0.0, self._remaining())
+
+    def allow(self) -> bool:
+        """Whether a call may go out now."""
+        with self._lock:
+            return self._opened_at is None or self._remaining() <= 0
+
+    def record_success(self) -> None:
+        with self._lock:
+            self._failures = 0
+            self._opened_at = None
+
+    def record_failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            half_open = self._opened_at is not None and self._remaining() <= 0
+            if half_open or self._failures >= self.threshold:
+                self._opened_at = self._clock()
+
+
+def _is_session_problem(message: str) -> bool:
+    text = message.casefold()
+    return "session" in text and any(w in text for w in ("expire", "invalid", "login", "timed"))
+
+
+class FocusClient:
+    """A logged-in conversation with one Focus company. Not for use by several threads."""
+
+    def __init__(
+        self,
+        settings: FocusSettings | None = None,
+        *,
+        http: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings or FocusSettings()
+        self.http = http or requests.Session()
+        self.http.headers.update({"Accept": "application/json", "User-Agent": "pebble-focus/1.0"})
+        self.breaker = CircuitBreaker(
+            self.settings.breaker_threshold, self.settings.breaker_cooldown_s
+        )
+        self._sleep = sleep
+        self._session_id: str | None = None
+        self.logins = 0
+
+    def __enter__(self) -> FocusClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.http.close()
+
+    # -- public calls --------------------------------------------------------------------
+
+    def login(self) -> str:
+        """Log in and return the new session id; raises FocusAuthError on refusal."""
+        s = self.settings
+        body = {
+            "data": [
+                {
+                    "Username": s.username,
+                    "password": s.password.get_secret_value(),
+                    "CompanyId": s.company_id,
+                }
+            ]
+        }
+        reply = self._send("POST", f"{API_ROOT}/Login", json_body=body)
+        if reply.get("result") != 1:
+            message = str(reply.get("message") or "login refused")
+            raise FocusAuthError(f"Focus refused the login for user {s.username!r}: {message}")
+        try:
+            session_id = str(reply["data"][0]["fSessionId"])
+        except (KeyError, IndexError, TypeError):
+            raise FocusResponseError("login reply has no data[0].fSessionId") from None
+        if not session_id:
+            raise FocusResponseError("login reply has an empty fSessionId")
+        self._session_id = session_id
+        self.logins += 1
+        return session_id
+
+    def list_documents(
+        self,
+        voucher_type: str,
+        *,
+        from_date: dt.date | None = None,
+        to_date: dt.date | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the list rows (doc number and date, tenant field names) of ``voucher_type``,
+        oldest first, page by page, optionally limited to documents dated in [from, to]."""
+        size = page_size or self.settings.page_size
+        page_no = 1
+        seen = 0
+        while True:
+            params: dict[str, str | int] = {"pageNo": page_no, "pageSize": size}
+            if from_date is not None:
+                params["fromDate"] = format_query_date(from_date)
+            if to_date is not None:
+                params["toDate"] = format_query_date(to_date)
+            reply = self._call("GET", f"{API_ROOT}/List/Transactions/{_seg(voucher_type)}", params)
+            rows = reply.get("data")
+            if not isinstance(rows, list):
+                raise FocusResponseError(f"list reply for {voucher_type!r} has no data list")
+            yield from rows
+            seen += len(rows)
+            total = reply.get("totalCount")
+            if len(rows) < size or not rows or (isinstance(total, int) and seen >= total):
+                return
+            page_no += 1
+
+    def screen(self, voucher_type: str, doc_no: str) -> dict[str, Any]:
+        """The full document ``doc_no`` of ``voucher_type`` as ``{"Header", "Body", "Footer"}``."""
+        path = f"{API_ROOT}/Screen/Transactions/{_seg(voucher_type)}/{_seg(doc_no)}"
+        reply = self._call("GET", path)
+        data = reply.get("data")
+        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+            raise FocusResponseError(f"screen reply for {doc_no!r} has no document")
+        return data[0]
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """An authenticated call; renews the session once if Focus says it has expired."""
+        if self._session_id is None:
+            self.login()
+        for renewed in (False, True):
+            reply = self._send(method, path, params=params, session_id=self._session_id)
+            if reply.get("result") == 1:
+                return reply
+            message = str(reply.get("message") or "no message")
+            if _is_session_problem(message):
+                if renewed:
+                    raise FocusAuthError(f"session rejected again after a fresh login: {message}")
+                log.info("Focus session no longer valid (%s); logging in again", message)
+                self._session_id = None
+                self.login()
+                continue
+            if "not found" in message.casefold():
+                raise FocusNotFoundError(message)
+            raise FocusRequestError(message)
+        raise AssertionError("unreachable")
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        session_id: str | None = None,
+    ) -> dict[str, Any]:
+        """One logical request with retries; returns the parsed JSON object."""
+        s = self.settings
+        url = f"{s.url}{path}"
+        headers = {"fSessionId": session_id} if session_id else {}
+        last: _TransientError | None = None
+        for attempt in range(s.max_retries + 1):
+            if not self.breaker.allow():
+                raise FocusConnectionError(
+                    f"circuit open after repeated failures talking to {s.url}",
+                    url=s.url,
+                    retry_after=self.breaker.retry_after(),
+                )
+            if attempt:
+                self._sleep(self._backoff(attempt))
+            try:
+                reply = self._attempt(method, url, params, json_body, headers)
+            except _TransientError as exc:
+                last = exc
+                self.breaker.record_failure()
+                log.warning(
+                    "Focus %s %s failed (attempt %d/%d): %s",
+                    method,
+                    path,
+                    attempt + 1,
+                    s.max_retries + 1,
+                    exc,
+                )
+                continue
+            self.breaker.record_success()
+            return reply
+        assert last is not None
+        if last.bad_response:
+            raise FocusResponseError(f"{method} {path}: {last}")
+        raise FocusConnectionError(
+            f"cannot reach Focus at {s.url}: {last}",
+            url=s.url,
+            retry_after=self.breaker.retry_after(),
+        )
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        json_body: Any,
+        headers: dict[str, str],
+    ) -> dict[str, Any]:
+        s = self.settings
+        try:
+            response = self.http.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                timeout=(s.connect_timeout_s, s.read_timeout_s),
+            )
+            content = response.content
+        except requests.Timeout as exc:
+            raise _TransientError(f"timed out ({type(exc).__name__})") from None
+        except requests.RequestException as exc:
+            raise _TransientError(f"{type(exc).__name__}: {_short(exc)}") from None
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise _TransientError(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise FocusRequestError(f"HTTP {response.status_code} from {url}")
+        try:
+            reply = json.loads(content.decode(response.encoding or "utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _TransientError(
+                f"reply is not valid JSON ({len(content)} bytes): {exc}", bad_response=True
+            ) from None
+        if not isinstance(reply, dict) or "result" not in reply:
+            raise _TransientError("reply is not a Focus result object", bad_response=True)
+        return reply
+
+    def _backoff(self, attempt: int) -> float:
+        s = self.settings
+        ceiling = min(s.backoff_max_s, s.backoff_base_s * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+
+
+def _seg(value: str) -> str:
+    """One URL path segment: everything encoded, slashes included (``SO/25-26/1`` stays one)."""
+    return quote(value, safe="")
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) <= 200 else text[:197] + "..."

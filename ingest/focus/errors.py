@@ -1,0 +1,60 @@
+"""Typed failures of the Focus RT connector; each carries a stable ``code`` for callers and logs."""
+
+from __future__ import annotations
+
+
+class FocusError(Exception):
+    """Any failure talking to Focus RT or reading what it sent."""
+
+    code = "FOCUS_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class FocusConnectionError(FocusError):
+    """Focus could not be reached (refused, dropped, timed out, or the circuit is open).
+
+    ``retry_after`` is the number of seconds after which a new attempt makes sense, when known.
+    """
+
+    code = "FOCUS_CONNECTION_FAILED"
+
+    def __init__(self, message: str, *, url: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.retry_after = retry_after
+
+
+class FocusAuthError(FocusError):
+    """Focus refused the credentials, or kept refusing the session after a fresh login."""
+
+    code = "FOCUS_AUTH_FAILED"
+
+
+class FocusResponseError(FocusError):
+    """Focus answered with something that is not a well-formed Focus reply (bad JSON, cut off)."""
+
+    code = "FOCUS_BAD_RESPONSE"
+
+
+class FocusRequestError(FocusError):
+    """Focus answered ``result: -1`` for a reason other than authentication."""
+
+    code = "FOCUS_REQUEST_FAILED"
+
+
+class FocusNotFoundError(FocusRequestError):
+    """The voucher type or document does not exist in this Focus company."""
+
+    code = "FOCUS_NOT_FOUND"
+
+
+class FocusFieldError(FocusError):
+    """A document lacks a field the field map names, or holds a value that cannot be read."""
+
+    code = "FOCUS_FIELD_INVALID"

@@ -1,0 +1,171 @@
+"""Pull Focus documents (list, then one screen per document) and land them incrementally.
+
+The cursor per voucher kind (``raw.ingest_cursors``, source ``focus``) is the latest
+document date and number landed. The next pull asks for documents dated from that date
+minus ``lookback_days``, so recently changed documents (an order that got dispatched) are
+seen again; unchanged ones land as no-ops. Documents are landed a batch at a time, each
+batch with its cursor in one transaction: a pull that fails half-way keeps what it landed
+and resumes from there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from ingest.common.cursors import get_cursor
+from ingest.focus.client import FocusClient
+from ingest.focus.errors import FocusFieldError, FocusNotFoundError
+from ingest.focus.fields import KINDS
+from ingest.focus.land import CURSOR_SOURCE, LandResult, land_documents
+from ingest.focus.normalise import Record, normalise
+
+log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+
+
+@dataclass
+class SyncResult:
+    """One voucher kind's pull: where it started, how many documents, what landing did."""
+
+    kind: str
+    from_date: dt.date | None
+    fetched: int = 0
+    landed: LandResult = field(default_factory=LandResult)
+    cursor: dict[str, str] | None = None
+
+
+def read_cursor(conn: psycopg.Connection, kind: str) -> dict[str, str] | None:
+    """The stored cursor ``{"date": ISO, "doc_no": ...}`` of ``kind``, or None."""
+    value = get_cursor(conn, CURSOR_SOURCE, kind)
+    if value is None:
+        return None
+    try:
+        cursor = json.loads(value)
+        dt.date.fromisoformat(cursor["date"])
+        return {"date": cursor["date"], "doc_no": str(cursor.get("doc_no") or "")}
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring unreadable Focus cursor for %s: %r (pulling everything)", kind, value)
+        return None
+
+
+def fetch_documents(
+    client: FocusClient,
+    kind: str,
+    *,
+    from_date: dt.date | None = None,
+    to_date: dt.date | None = None,
+) -> Iterator[tuple[str, Document]]:
+    """Yield (doc_no, Focus document) for every document of ``kind`` in range, oldest first.
+
+    A document listed but gone by the time it is fetched (deleted in between) is skipped.
+    """
+    settings = client.settings
+    voucher_type = settings.voucher_types[kind]
+    doc_field = settings.field_map["doc_no"]
+    for row in client.list_documents(voucher_type, from_date=from_date, to_date=to_date):
+        doc_no = row.get(doc_field) if isinstance(row, dict) else None
+        if not doc_no:
+            raise FocusFieldError(
+                f"{voucher_type} list row has no {doc_field!r} (canonical doc_no): {row!r}; "
+                "set FOCUS_FIELD_MAP if this tenant names it differently"
+            )
+        try:
+            document = client.screen(voucher_type, str(doc_no))
+        except FocusNotFoundError:
+            log.warning("%s %s was listed but is gone; skipping it", voucher_type, doc_no)
+            continue
+        yield str(doc_no), document
+
+
+def pull_documents(
+    client: FocusClient,
+    kind: str,
+    *,
+    from_date: dt.date | None = None,
+    to_date: dt.date | None = None,
+) -> Iterator[tuple[Record, Document]]:
+    """Yield (normalised record, Focus document) for every document of ``kind`` in range;
+    an unreadable document raises FocusFieldError."""
+    fields = client.settings.field_map
+    for _, document in fetch_documents(client, kind, from_date=from_date, to_date=to_date):
+        yield normalise(kind, document, fields), document
+
+
+def pull_one(client: FocusClient, kind: str, doc_no: str) -> tuple[Record, Document]:
+    """The normalised record and Focus document of one document number."""
+    settings = client.settings
+    document = client.screen(settings.voucher_types[kind], doc_no)
+    return normalise(kind, document, settings.field_map), document
+
+
+def sync_kind(
+    client: FocusClient,
+    conn: psycopg.Connection,
+    kind: str,
+    *,
+    full: bool = False,
+    to_date: dt.date | None = None,
+    batch_size: int = 500,
+) -> SyncResult:
+    """Pull ``kind`` from its cursor (or everything when ``full``) and land it in batches."""
+    cursor = None if full else read_cursor(conn, kind)
+    from_date = None
+    if cursor is not None:
+        from_date = dt.date.fromisoformat(cursor["date"]) - dt.timedelta(
+            days=client.settings.lookback_days
+        )
+    result = SyncResult(kind=kind, from_date=from_date, cursor=cursor)
+    fields = client.settings.field_map
+    batch: list[tuple[Record, Document]] = []
+    rejects: list[tuple[str, str, Document]] = []
+
+    def flush() -> None:
+        new_cursor = result.cursor
+        if batch:
+            newest = max((r["date"], r["doc_no"]) for r, _ in batch)
+            if result.cursor is not None:
+                newest = max(newest, (result.cursor["date"], result.cursor["doc_no"]))
+            new_cursor = {"date": newest[0], "doc_no": newest[1]}
+        landed = land_documents(
+            conn,
+            kind,
+            batch,
+            rejects=rejects,
+            cursor=None if new_cursor is None else json.dumps(new_cursor),
+        )
+        result.landed.add(landed)
+        result.cursor = new_cursor
+        batch.clear()
+        rejects.clear()
+
+    for doc_no, document in fetch_documents(client, kind, from_date=from_date, to_date=to_date):
+        result.fetched += 1
+        try:
+            batch.append((normalise(kind, document, fields), document))
+        except FocusFieldError as exc:
+            log.warning("Focus %s %s kept in raw.focus_rejects: %s", kind, doc_no, exc.message)
+            rejects.append((doc_no, exc.message, document))
+        if len(batch) + len(rejects) >= batch_size:
+            flush()
+    if batch or rejects:
+        flush()
+    return result
+
+
+def sync_all(
+    client: FocusClient,
+    conn: psycopg.Connection,
+    kinds: tuple[str, ...] = KINDS,
+    *,
+    full: bool = False,
+) -> list[SyncResult]:
+    """Sync each kind in turn; a failure stops at that kind, earlier kinds stay landed."""
+    return [sync_kind(client, conn, kind, full=full) for kind in kinds]

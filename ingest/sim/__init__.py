@@ -1,0 +1,1 @@
+"""Local simulators of the systems Pebble reads from (Tally Prime, Focus RT)."""
