@@ -1,0 +1,1 @@
+"""Tally Prime connector: XML export client, streaming parser, records and warehouse landing."""

@@ -1,0 +1,230 @@
+"""The network side of the connector: one request at a time, retries, a circuit breaker.
+
+Responses are downloaded whole into a spooled temporary file (memory up to a few MB, then
+disk) before parsing, so a retry never hands out half a result and parsing stays
+streaming however large the answer is.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import IO, Any
+
+import requests
+
+from ingest.tally.envelopes import collection_request
+from ingest.tally.errors import TallyConnectionError, TallyResponseError
+from ingest.tally.records import Record, iter_records
+from ingest.tally.settings import TallySettings
+
+log = logging.getLogger(__name__)
+
+_SPOOL_BYTES = 8 << 20
+_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+class CircuitBreaker:
+    """Opens after ``threshold`` consecutive failures; after ``cooldown_s`` lets one trial
+    request through (half-open): success closes it, failure opens it again."""
+
+    def __init__(
+        self, threshold: int, cooldown_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.threshold = threshold
+        self.cooldown_s = cooldown_s
+        self._clock = clock
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            if self._opened_at is None:
+                return "closed"
+            return "open" if self._remaining() > 0 else "half-open"
+
+    def _remaining(self) -> float:
+        assert self._opened_at is not None
+        return max(0.0, self._opened_at + self.cooldown_s - self._clock())
+
+    def retry_after(self) -> float:
+        """Seconds until a request will be let through (0 when closed or half-open)."""
+        with self._lock:
+            return 0.0 if self._opened_at is None else self._remaining()
+
+    def allow(self) -> bool:
+        """Whether a request may go out now (false while open and cooling down)."""
+        with self._lock:
+            return self._opened_at is None or self._remaining() <= 0
+
+    def record_success(self) -> None:
+        with self._lock:
+            self._failures = 0
+            self._opened_at = None
+
+    def record_failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            half_open = self._opened_at is not None and self._remaining() <= 0
+            if half_open or self._failures >= self.threshold:
+                self._opened_at = self._clock()
+
+
+class TallyClient:
+    """Talks to one Tally over HTTP: builds envelopes, sends them, yields records."""
+
+    def __init__(
+        self,
+        settings: TallySettings | None = None,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        **overrides: Any,
+    ) -> None:
+        base = settings or TallySettings()
+        self.settings = base.model_copy(update=overrides) if overrides else base
+        self.url = self.settings.url.rstrip("/") or self.settings.url
+        self.session = session or requests.Session()
+        self.breaker = CircuitBreaker(
+            self.settings.breaker_failures, self.settings.breaker_cooldown_s
+        )
+        self._sleep = sleep
+        self._one_at_a_time = threading.Lock()
+
+    # transport -------------------------------------------------------------------------
+
+    def _encode(self, envelope: str) -> tuple[bytes, str]:
+        if self.settings.utf8:
+            body = '<?xml version="1.0" encoding="utf-8"?>' + envelope
+            return body.encode("utf-8"), "text/xml;charset=utf-8"
+        return b"\xff\xfe" + envelope.encode("utf-16-le"), "text/xml;charset=utf-16"
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter for the given (0-based) retry."""
+        ceiling = min(self.settings.backoff_max_s, self.settings.backoff_s * 2**attempt)
+        return random.uniform(ceiling / 2, ceiling) if ceiling > 0 else 0.0
+
+    def _fail(self, message: str, attempt: int) -> TallyConnectionError:
+        retry_after = self.breaker.retry_after() or max(1.0, self._backoff(attempt))
+        return TallyConnectionError(message, url=self.url, retry_after=retry_after)
+
+    def post(self, envelope: str) -> IO[bytes]:
+        """Send one envelope and return the whole response body as a file at offset 0.
+
+        Retries connection failures, timeouts and 5xx answers with backoff; raises
+        TallyConnectionError when they persist or the circuit is open.
+        """
+        body, content_type = self._encode(envelope)
+        timeout = (self.settings.connect_timeout_s, self.settings.read_timeout_s)
+        last_error = "no attempt made"
+        with self._one_at_a_time:  # Tally is single-threaded: never overlap requests
+            for attempt in range(self.settings.retries + 1):
+                if not self.breaker.allow():
+                    raise TallyConnectionError(
+                        f"Tally at {self.url} is failing; not retrying until the cool-down ends"
+                        f" (last error: {last_error})",
+                        url=self.url,
+                        retry_after=self.breaker.retry_after(),
+                    )
+                if attempt:
+                    self._sleep(self._backoff(attempt - 1))
+                try:
+                    return self._attempt(body, content_type, timeout)
+                except _TransientHTTP as exc:
+                    last_error = str(exc)
+                except requests.Timeout:
+                    last_error = f"no answer within {self.settings.read_timeout_s:g} s"
+                except _TRANSIENT as exc:
+                    last_error = _describe(exc)
+                self.breaker.record_failure()
+                log.warning("Tally request failed (attempt %d): %s", attempt + 1, last_error)
+        raise self._fail(f"cannot reach Tally at {self.url}: {last_error}", self.settings.retries)
+
+    def _attempt(self, body: bytes, content_type: str, timeout: tuple[float, float]) -> IO[bytes]:
+        with self.session.post(
+            self.url,
+            data=body,
+            headers={"Content-Type": content_type},
+            timeout=timeout,
+            stream=True,
+        ) as response:
+            if response.status_code >= 500:
+                raise _TransientHTTP(f"HTTP {response.status_code} from Tally")
+            if response.status_code >= 400:
+                self.breaker.record_success()  # it answered: the service is up
+                raise TallyResponseError(f"Tally refused the request: HTTP {response.status_code}")
+            spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
+            try:
+                for chunk in response.iter_content(chunk_size=1 << 20):
+                    spool.write(chunk)
+            except BaseException:
+                spool.close()
+                raise
+        self.breaker.record_success()
+        spool.seek(0)
+        return spool
+
+    # collections -----------------------------------------------------------------------
+
+    def records(self, collection: str, **request: Any) -> Iterator[Record]:
+        """Records of one collection (see :func:`collection_request` for the options)."""
+        envelope = collection_request(collection, company=self.settings.company, **request)
+        with self.post(envelope) as body:
+            yield from iter_records(body, collection)
+
+    def company_info(self) -> Record:
+        """The company: books_from, last_voucher_date, alt_mst_id, alt_vch_id."""
+        companies = list(self.records("company"))
+        if not companies:
+            raise TallyResponseError("Tally has no company loaded")
+        if self.settings.company:
+            for company in companies:
+                if company["name"] == self.settings.company:
+                    return company
+        return companies[0]
+
+    def vouchers(
+        self, from_date: date, to_date: date, alter_id_above: int | None = None
+    ) -> Iterator[list[Record]]:
+        """Vouchers dated in [from_date, to_date], one list per date window.
+
+        Windows start at ``batch_days``, shrink when one returns more than
+        ``batch_max_vouchers`` (so no request grows large enough to hang Tally) and grow
+        back towards ``batch_days`` when they come back small.
+        """
+        days = self.settings.batch_days
+        start = from_date
+        while start <= to_date:
+            end = min(to_date, start + timedelta(days=days - 1))
+            batch = list(
+                self.records(
+                    "vouchers", from_date=start, to_date=end, alter_id_above=alter_id_above
+                )
+            )
+            yield batch
+            target = self.settings.batch_max_vouchers
+            if len(batch) > target:
+                days = max(1, days * target // len(batch))
+            elif len(batch) < target // 4 and days < self.settings.batch_days:
+                days = min(self.settings.batch_days, days * 2)
+            start = end + timedelta(days=1)
+
+
+class _TransientHTTP(Exception):
+    """A 5xx answer: worth retrying."""
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "RemoteDisconnected" in text or "closed connection" in text or "aborted" in text:
+        return "connection closed without an answer"
+    return text.splitlines()[0][:200] if text else type(exc).__name__

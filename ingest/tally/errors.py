@@ -1,0 +1,41 @@
+"""The typed errors the Tally connector raises (each carries a message fit for a user)."""
+
+from __future__ import annotations
+
+
+class TallyError(Exception):
+    """Base class of every Tally connector error."""
+
+
+class TallyConnectionError(TallyError):
+    """Tally could not be reached (refused, dropped, timed out, or the circuit is open).
+
+    ``code`` is always ``TALLY_CONNECTION_FAILED``; ``retry_after`` is how many seconds a
+    caller should wait before trying again.
+    """
+
+    code = "TALLY_CONNECTION_FAILED"
+
+    def __init__(self, message: str, *, url: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.url = url
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return f"{self.args[0]} (url {self.url}; retry after {self.retry_after:.0f} s)"
+
+
+class TallyResponseError(TallyError):
+    """Tally answered, but with an error (``<LINEERROR>``, usually with HTTP 200)."""
+
+    code = "TALLY_LINEERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TallyParseError(TallyError):
+    """The answer is not a complete, well-formed Tally export (malformed or truncated)."""
+
+    code = "TALLY_BAD_RESPONSE"
