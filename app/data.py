@@ -21,19 +21,26 @@ class MartNotBuilt(RuntimeError):
     """The mart the page reads has not been materialised yet."""
 
 
-def fetch_email_cards(mailbox: str | None = None, limit: int = 500) -> pd.DataFrame:
-    """Cards from ``marts.email_cards``, newest first, optionally for one mailbox."""
+def fetch_email_cards(mailbox: str | None = None, per_status: int = 50) -> pd.DataFrame:
+    """The newest ``per_status`` cards of each status from ``marts.email_cards``, optionally
+    for one mailbox, with ``status_total`` = how many cards that status holds in all."""
     query = """
         SELECT card_id, mailbox, subject, from_display, from_address, sent_at, snippet,
-               attachment_count, status
-        FROM marts.email_cards
-        WHERE (%(mailbox)s::text IS NULL OR mailbox = %(mailbox)s)
+               attachment_count, status, status_total
+        FROM (
+            SELECT *,
+                   row_number() OVER (PARTITION BY status
+                                      ORDER BY sent_at DESC NULLS LAST, card_id) AS rank,
+                   count(*) OVER (PARTITION BY status) AS status_total
+            FROM marts.email_cards
+            WHERE (%(mailbox)s::text IS NULL OR mailbox = %(mailbox)s)
+        ) ranked
+        WHERE rank <= %(per_status)s
         ORDER BY sent_at DESC NULLS LAST, card_id
-        LIMIT %(limit)s
     """
     try:
         with psycopg.connect(db.warehouse_url(), row_factory=dict_row, connect_timeout=10) as conn:
-            rows = conn.execute(query, {"mailbox": mailbox, "limit": limit}).fetchall()
+            rows = conn.execute(query, {"mailbox": mailbox, "per_status": per_status}).fetchall()
     except psycopg.errors.UndefinedTable as exc:
         raise MartNotBuilt("marts.email_cards does not exist yet") from exc
     return pd.DataFrame(
@@ -48,6 +55,7 @@ def fetch_email_cards(mailbox: str | None = None, limit: int = 500) -> pd.DataFr
             "snippet",
             "attachment_count",
             "status",
+            "status_total",
         ],
     )
 

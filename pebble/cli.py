@@ -56,6 +56,9 @@ for module_name in TOP_LEVEL:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # libraries that set their own loggers to INFO still only reach the console on warnings
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.WARNING)
     app()
 
 

@@ -28,12 +28,16 @@ except MartNotBuilt:
     st.info("No cards yet: materialise the assets (`pebble materialize`) to build the email cards.")
     st.stop()
 
-st.caption(f"{len(cards)} cards")
+totals = cards.groupby("status")["status_total"].max().to_dict() if len(cards) else {}
+st.caption(f"{sum(totals.values())} cards")
 columns = st.columns(len(KANBAN_COLUMNS))
 for column, (status, heading) in zip(columns, KANBAN_COLUMNS, strict=True):
     in_column = cards[cards["status"] == status]
+    total = int(totals.get(status, 0))
     with column:
-        st.subheader(f"{heading} ({len(in_column)})")
+        st.subheader(f"{heading} ({total})")
+        if total > len(in_column):
+            st.caption(f"newest {len(in_column)} shown")
         for card in in_column.itertuples():
             with st.container(border=True, key=f"card_{card.card_id}"):
                 st.text(card.subject)

@@ -40,3 +40,13 @@ def test_page_explains_when_the_mart_is_missing(warehouse: psycopg.Connection) -
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     assert not at.exception
     assert any("No cards yet" in i.value for i in at.info)
+
+
+def test_a_long_column_shows_the_newest_cards_and_the_true_count(add_card) -> None:
+    for n in range(55):
+        add_card(f"c{n:02d}", f"enquiry {n}", "new", "sales")
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    assert at.subheader[0].value == "New (55)"
+    assert any(c.value == "newest 50 shown" for c in at.caption)
+    assert sum(1 for t in at.text if t.value.startswith("enquiry ")) == 50

@@ -1,5 +1,6 @@
--- One card per customer message for the Kanban. Auto-replies and bounces never become
--- cards; a message re-sent with the same Message-ID but other bytes keeps its own card.
+-- One card per customer message for the Kanban. Auto-replies, bounces and our own
+-- outbound messages never become cards; a message re-sent with the same Message-ID but
+-- other bytes keeps its own card.
 with emails as (
     select * from {{ ref('stg_mail__emails') }}
 ),
@@ -21,7 +22,7 @@ cards as (
         'new'::text                                     as status,
         loaded_at
     from emails
-    where not is_auto_reply and not is_bounce
+    where not is_auto_reply and not is_bounce and not is_outbound
 )
 
 select * from cards

@@ -13,6 +13,10 @@ renamed as (
         lower(from_addr)                   as from_address,
         from_name,
         split_part(lower(from_addr), '@', 2) as from_domain,
+        -- our own staff's messages (replies, forwards) are not customer mail
+        split_part(lower(from_addr), '@', 2) = any(
+            string_to_array('{{ env_var("PEBBLE_OWN_DOMAINS", "pebbledemo.in") }}', ',')
+        )                                  as is_outbound,
         to_addrs                           as to_addresses,
         sent_at,
         thread_key,
