@@ -1,8 +1,13 @@
 -- One card per customer message for the Kanban. Auto-replies, bounces and our own
--- outbound messages never become cards; a message re-sent with the same Message-ID but
--- other bytes keeps its own card.
+-- outbound messages never become cards; bulk mail (newsletters, list mail) only where the
+-- mailbox is a tender feed, since tender portals send their notices as bulk mail. A
+-- message re-sent with the same Message-ID but other bytes keeps its own card.
 with emails as (
     select * from {{ ref('stg_mail__emails') }}
+),
+
+routes as (
+    select * from {{ ref('stg_mail__mailbox_routes') }}
 ),
 
 cards as (
@@ -22,7 +27,11 @@ cards as (
         'new'::text                                     as status,
         loaded_at
     from emails
-    where not is_auto_reply and not is_bounce and not is_outbound
+    left join routes using (mailbox)
+    where not is_auto_reply
+      and not is_bounce
+      and not is_outbound
+      and (not is_bulk or routes.default_stream = 'tender')
 )
 
 select * from cards

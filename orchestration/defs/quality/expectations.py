@@ -60,9 +60,7 @@ def validate(frame: pd.DataFrame, suite: TableSuite) -> tuple[bool, dict[str, An
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(
-        globally=False
-    )
+    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas(name="pebble")
     asset = source.add_dataframe_asset(name=suite.check_name)
     batch = asset.add_batch_definition_whole_dataframe("all").get_batch(

@@ -25,6 +25,7 @@ renamed as (
         coalesce(attachment_count, 0)      as attachment_count,
         coalesce(is_auto_reply, false)     as is_auto_reply,
         coalesce(is_bounce, false)         as is_bounce,
+        coalesce(is_bulk, false)           as is_bulk,
         size_bytes,
         loaded_at
     from source
