@@ -41,7 +41,7 @@ def _fail(exc: Exception) -> typer.Exit:
 
     if isinstance(exc, TallyConnectionError):
         typer.echo(f"error [{exc.code}]: {exc}", err=True)
-        return typer.Exit(code=2)
+        return typer.Exit(code=5)  # 2 is taken by usage errors
     if isinstance(exc, TallyResponseError):
         typer.echo(f"error [{exc.code}]: Tally answered: {exc.message}", err=True)
         return typer.Exit(code=3)

@@ -14,6 +14,7 @@ without changing the item's AlterID. They land as snapshots (only changed items 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -22,6 +23,7 @@ import psycopg
 from ingest.common.cursors import get_cursor, set_cursor
 from ingest.tally import land
 from ingest.tally.client import TallyClient
+from ingest.tally.records import Record
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,10 @@ def pull_stock_items(
 
 
 def _pull_masters(
-    conn: psycopg.Connection, client: TallyClient, collection: str, lander: object
+    conn: psycopg.Connection,
+    client: TallyClient,
+    collection: str,
+    lander: Callable[[psycopg.Connection, list[Record]], int],
 ) -> PullResult:
     key = f"{collection.replace('-', '_')}.alter_id"
     with conn.transaction():
@@ -65,7 +70,7 @@ def _pull_masters(
         if high is not None and high <= last:
             return PullResult(collection, 0, 0, last)
         records = list(client.records(collection, alter_id_above=last or None))
-        landed = lander(conn, records)  # type: ignore[operator]
+        landed = lander(conn, records)
         # Objects altered while we pulled carry ids above the company's mark: next time.
         seen = max((r["alter_id"] or 0 for r in records), default=last)
         new_cursor = high if high is not None else seen

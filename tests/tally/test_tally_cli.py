@@ -85,7 +85,7 @@ def test_connection_failure_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) ->
         port = probe.getsockname()[1]
     monkeypatch.setenv("TALLY_RETRIES", "0")
     result = runner.invoke(cli, ["pull", "-c", "ledgers", "--url", f"http://127.0.0.1:{port}"])
-    assert result.exit_code == 2
+    assert result.exit_code == 5
     assert "TALLY_CONNECTION_FAILED" in result.stderr
     assert f"127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.output
