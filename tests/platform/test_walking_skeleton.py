@@ -15,16 +15,37 @@ from pebble.settings import get_settings
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "emails"
 
 
+@pytest.fixture(scope="module")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ingest.demo import generate_world
+
+    world = tmp_path_factory.mktemp("world")
+    generate_world(world, seed=11, scale=0.03)
+    return world
+
+
 @pytest.fixture
-def platform_env(pebble_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh warehouse, a drop folder holding the sample mailbox, and the runtime env
-    restored afterwards (materialising exports variables into this process)."""
+def platform_env(
+    pebble_env: str, small_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh warehouse, a drop folder holding the sample mailbox, Tally and Focus
+    simulators over a small demo world on free ports, and the runtime env restored
+    afterwards (materialising exports variables into this process)."""
+    from ingest.sim.focus import FocusSimulator
+    from ingest.sim.tally import TallySimulator
+
     drop = tmp_path / "drop"
     shutil.copytree(SAMPLES, drop)
     monkeypatch.setenv("PEBBLE_MAIL_DROP_DIR", str(drop))
+    tally = TallySimulator(small_world, port=0)
+    focus = FocusSimulator(small_world, port=0)
+    monkeypatch.setenv("TALLY_URL", tally.start())
+    monkeypatch.setenv("FOCUS_URL", focus.start())
     get_settings.cache_clear()
     saved = dict(os.environ)
     yield pebble_env
+    tally.stop()
+    focus.stop()
     dagster_db = db.libpq_parts(db.dagster_url())["dbname"]
     os.environ.clear()
     os.environ.update(saved)
@@ -39,11 +60,13 @@ def platform_env(pebble_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def _counts(url: str) -> dict[str, int]:
+    """Row counts of every table and view in the warehouse schemas."""
     with psycopg.connect(url) as conn:
-        return {
-            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("raw.emails", "staging.stg_mail__emails", "marts.email_cards")
-        }
+        tables = conn.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+            " WHERE table_schema IN ('raw', 'staging', 'marts') ORDER BY 1"
+        ).fetchall()
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for (t,) in tables}
 
 
 def test_materialize_twice_gives_same_rows(platform_env: str) -> None:
@@ -52,12 +75,29 @@ def test_materialize_twice_gives_same_rows(platform_env: str) -> None:
     quiet = Console(quiet=True)
     first = materialize("*", console=quiet)
     assert first.success, first.failed_steps
-    assert {"raw/emails", "staging/stg_mail__emails", "marts/email_cards"} <= set(first.assets)
+    assert {
+        "raw/emails",
+        "raw/tally_stock_items",
+        "raw/tally_vouchers",
+        "raw/focus_sales_orders",
+        "raw/focus_qc_inspections",
+        "staging/stg_mail__emails",
+        "marts/email_cards",
+    } <= set(first.assets)
     assert first.checks and first.checks_failed == 0, first.checks
 
     counts = _counts(platform_env)
     assert counts["raw.emails"] == len(list(SAMPLES.glob("*.eml")))
     assert counts["staging.stg_mail__emails"] == counts["raw.emails"]
+    for table in (
+        "raw.tally_stock_items",
+        "raw.tally_ledgers",
+        "raw.tally_vouchers",
+        "raw.focus_sales_orders",
+        "raw.focus_invoices",
+        "raw.focus_qc_inspections",
+    ):
+        assert counts[table] > 0, table
     with psycopg.connect(platform_env) as conn:
         subjects = {r[0] for r in conn.execute("SELECT subject FROM marts.email_cards")}
     # not cards: an out-of-office reply, our colleague's forward, a newsletter to sales

@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs.ingest import mail
+from orchestration.defs.ingest import erp, mail
 
-defs = dg.Definitions.merge(mail.defs)
+defs = dg.Definitions.merge(mail.defs, erp.defs)
