@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
@@ -34,7 +34,10 @@ def _emails_expectations() -> list:
 
 def _emails_derive(frame: pd.DataFrame) -> pd.DataFrame:
     sent = pd.to_datetime(frame["sent_at"], utc=True, errors="coerce")
-    frame["sent_at_epoch"] = sent.map(lambda v: None if pd.isna(v) else v.timestamp())
+    # numeric even when empty or all-missing, so range expectations compare numbers
+    frame["sent_at_epoch"] = pd.to_numeric(
+        sent.map(lambda v: None if pd.isna(v) else v.timestamp()), errors="coerce"
+    ).astype("float64")
     return frame
 
 
@@ -47,4 +50,131 @@ EMAILS = TableSuite(
     "positive, dates in range, senders present.",
 )
 
-SUITES: tuple[TableSuite, ...] = (EMAILS,)
+
+def _gx():
+    import great_expectations as gx
+
+    return gx.expectations
+
+
+EPOCH = date(1970, 1, 1)
+
+
+def _date_window() -> dict[str, int]:
+    """Business dates must be real: not before 2000, not after tomorrow (days since 1970)."""
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
+    return {"min_value": (date(2000, 1, 1) - EPOCH).days, "max_value": (tomorrow - EPOCH).days}
+
+
+def _epoch_days(column: str):
+    def derive(frame: pd.DataFrame) -> pd.DataFrame:
+        frame[f"{column}_days"] = pd.to_numeric(
+            frame[column].map(lambda d: None if pd.isna(d) else (d - EPOCH).days),
+            errors="coerce",
+        ).astype("float64")
+        return frame
+
+    return derive
+
+
+def _gstin_flags(frame: pd.DataFrame) -> pd.DataFrame:
+    """gstin_check: "valid" / "invalid" check character, None when the ledger has no GSTIN."""
+    from stdnum.in_ import gstin
+
+    frame["gstin_check"] = frame["gstin"].map(
+        lambda g: None if pd.isna(g) or not g else ("valid" if gstin.is_valid(g) else "invalid")
+    )
+    return frame
+
+
+TALLY_STOCK_ITEMS = TableSuite(
+    asset=("raw", "tally_stock_items"),
+    columns=("guid", "snapshot_at", "name", "closing_qty", "gst_rate"),
+    expectations=lambda: [
+        _gx().ExpectColumnValuesToNotBeNull(column="guid"),
+        _gx().ExpectCompoundColumnsToBeUnique(column_list=["guid", "snapshot_at"]),
+        _gx().ExpectColumnValuesToNotBeNull(column="name"),
+        _gx().ExpectColumnValuesToBeBetween(column="closing_qty", min_value=0),
+        _gx().ExpectColumnValuesToBeInSet(column="gst_rate", value_set=[0, 0.25, 3, 5, 12, 18, 28]),
+    ],
+    description="Great Expectations: keys unique per snapshot, names present, stock never "
+    "negative, GST rates from the GST schedule.",
+)
+
+TALLY_LEDGERS = TableSuite(
+    asset=("raw", "tally_ledgers"),
+    columns=("guid", "name", "gstin", "pan"),
+    derive=_gstin_flags,
+    expectations=lambda: [
+        _gx().ExpectColumnValuesToNotBeNull(column="guid"),
+        _gx().ExpectColumnValuesToBeUnique(column="guid"),
+        _gx().ExpectColumnValuesToNotBeNull(column="name"),
+        # a mistyped GSTIN in a master is possible; a feed full of them is a broken export
+        _gx().ExpectColumnValuesToBeInSet(column="gstin_check", value_set=["valid"], mostly=0.95),
+        _gx().ExpectColumnValuesToMatchRegex(column="pan", regex=r"^[A-Z]{5}[0-9]{4}[A-Z]$"),
+    ],
+    description="Great Expectations: ledger keys unique, GSTIN validity ratio at least 95%, "
+    "PANs well-formed.",
+)
+
+TALLY_VOUCHERS = TableSuite(
+    asset=("raw", "tally_vouchers"),
+    columns=("guid", "voucher_type", "voucher_date"),
+    derive=_epoch_days("voucher_date"),
+    expectations=lambda: [
+        _gx().ExpectColumnValuesToBeUnique(column="guid"),
+        _gx().ExpectColumnValuesToNotBeNull(column="voucher_type"),
+        _gx().ExpectColumnValuesToNotBeNull(column="voucher_date"),
+        _gx().ExpectColumnValuesToBeBetween(column="voucher_date_days", **_date_window()),
+    ],
+    description="Great Expectations: voucher keys unique, type present, dates in range.",
+)
+
+FOCUS_SALES_ORDERS = TableSuite(
+    asset=("raw", "focus_sales_orders"),
+    columns=("doc_no", "doc_date", "total"),
+    derive=_epoch_days("doc_date"),
+    expectations=lambda: [
+        _gx().ExpectColumnValuesToBeUnique(column="doc_no"),
+        _gx().ExpectColumnValuesToNotBeNull(column="doc_no"),
+        _gx().ExpectColumnValuesToBeBetween(column="doc_date_days", **_date_window()),
+        _gx().ExpectColumnValuesToBeBetween(column="total", min_value=0),
+    ],
+    description="Great Expectations: order numbers unique, dates in range, totals not negative.",
+)
+
+FOCUS_INVOICES = TableSuite(
+    asset=("raw", "focus_invoices"),
+    columns=("doc_no", "doc_date", "total"),
+    derive=_epoch_days("doc_date"),
+    expectations=lambda: [
+        _gx().ExpectColumnValuesToBeUnique(column="doc_no"),
+        _gx().ExpectColumnValuesToBeBetween(column="doc_date_days", **_date_window()),
+        _gx().ExpectColumnValuesToBeBetween(column="total", min_value=0),
+    ],
+    description="Great Expectations: invoice numbers unique, dates in range, totals not negative.",
+)
+
+FOCUS_QC = TableSuite(
+    asset=("raw", "focus_qc_inspections"),
+    columns=("doc_no", "doc_date", "result", "batch_no"),
+    derive=_epoch_days("doc_date"),
+    expectations=lambda: [
+        _gx().ExpectColumnValuesToBeUnique(column="doc_no"),
+        _gx().ExpectColumnValuesToBeBetween(column="doc_date_days", **_date_window()),
+        _gx().ExpectColumnValuesToBeInSet(column="result", value_set=["pass", "fail"]),
+        _gx().ExpectColumnValuesToNotBeNull(column="batch_no"),
+    ],
+    description="Great Expectations: inspection numbers unique, dates in range, results "
+    "pass/fail, batch numbers present.",
+)
+
+SUITES: tuple[TableSuite, ...] = (
+    EMAILS,
+    TALLY_STOCK_ITEMS,
+    TALLY_LEDGERS,
+    TALLY_VOUCHERS,
+    FOCUS_SALES_ORDERS,
+    FOCUS_INVOICES,
+    FOCUS_QC,
+)
