@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs.ingest import erp, mail
+from orchestration.defs.ingest import automation, erp, mail
 
-defs = dg.Definitions.merge(mail.defs, erp.defs)
+defs = dg.Definitions.merge(mail.defs, erp.defs, automation.defs)
