@@ -1,0 +1,157 @@
+"""ML throughput and accuracy-cost benchmark.
+
+Measures, on this machine's CPU:
+  * training time of the default model on the demo world (scale 1 unless --world says otherwise);
+  * end-to-end scoring throughput (classify + extract + embed) in emails/s;
+  * the encoder alone under each speed-up (threads, token budget, length bucketing, int8),
+    each with its accuracy cost: a head is trained per encoder setting on the same split and
+    measured on the held-out split and on the hand-written set.
+
+Usage: .venv/bin/python bench/bench_ml.py [--world DIR] [--n 1000] [--json out.json] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _timed(fn, repeat: int = 3) -> float:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--world", type=Path, help="demo world (default: generate seed 7 scale 1)")
+    parser.add_argument("--n", type=int, default=1000, help="emails per throughput run")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--quick", action="store_true", help="fewer encoder settings")
+    parser.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="skip the per-setting accuracy (no extra training)",
+    )
+    args = parser.parse_args()
+
+    import torch
+
+    from ml.bootstrap import HANDWRITTEN_EVAL, ensure_world
+    from ml.classifier import EmailClassifier
+    from ml.data import load_jsonl_examples, load_world_examples
+    from ml.encoder import Encoder, EncoderConfig
+    from ml.pipeline import default_extractor, score_emails
+    from ml.text import classification_text, extraction_text
+    from ml.train import TrainConfig, train
+
+    figures: dict = {"cpu_threads": torch.get_num_threads()}
+    scratch = Path(tempfile.mkdtemp(prefix="bench_ml_"))
+    world = args.world or ensure_world(scratch / "world", say=print)
+    examples = load_world_examples(world)
+    evaluation = load_jsonl_examples(HANDWRITTEN_EVAL) if HANDWRITTEN_EVAL.is_file() else None
+    print(
+        f"world {world}: {len(examples)} labelled emails; "
+        f"hand-written set: {len(evaluation) if evaluation else 'absent'}"
+    )
+
+    # 1. Training time of the default model, from a cold model store.
+    start = time.perf_counter()
+    artifact = train(examples, home=scratch / "home", eval_examples=evaluation, force=True)
+    figures["train_seconds"] = round(time.perf_counter() - start, 1)
+    figures["default_model"] = {k: artifact.metrics.get(k) for k in ("heldout", "handwritten")}
+    print(
+        f"training ({len(examples)} emails, incl. baseline and calibration): "
+        f"{figures['train_seconds']}s"
+    )
+
+    # 2. End-to-end scoring on typical mail (the world's own emails, cycled to --n).
+    rows = [
+        {"email_key": f"b{i}", "subject": ex.subject, "body": ex.body}
+        for i, ex in enumerate((examples * (args.n // max(len(examples), 1) + 1))[: args.n])
+    ]
+    clf = EmailClassifier(artifact.path)
+    extractor = default_extractor()
+    score_emails(rows[:64], classifier=clf, extractor=extractor)  # warm-up
+    seconds = _timed(lambda: score_emails(rows, classifier=clf, extractor=extractor), repeat=2)
+    figures["score_emails_per_s"] = round(len(rows) / seconds, 1)
+    ext_texts = [extraction_text(r["subject"], r["body"]) for r in rows]
+    cls_texts = [classification_text(r["subject"], r["body"]) for r in rows]
+    figures["extract_only_per_s"] = round(
+        len(rows) / _timed(lambda: extractor.extract_many(ext_texts), repeat=2), 1
+    )
+    tokens = clf.encoder._tokenizer(cls_texts, truncation=False)["input_ids"]
+    lengths = sorted(len(t) for t in tokens)
+    figures["tokens_per_email"] = {
+        "median": lengths[len(lengths) // 2],
+        "p90": lengths[int(len(lengths) * 0.9)],
+    }
+    print(
+        f"score_emails (classify + extract + embed): {figures['score_emails_per_s']} emails/s; "
+        f"extraction alone {figures['extract_only_per_s']}/s; tokens/email "
+        f"{figures['tokens_per_email']}"
+    )
+
+    # 3. Encoder speed-ups and their accuracy cost.
+    settings = [
+        # (label, threads, max_length, int8, bucketing)
+        ("fp32, 1 thread, 128 tok, no bucketing", 1, 128, False, False),
+        ("fp32, 2 threads, 128 tok, no bucketing", 2, 128, False, False),
+        ("fp32, 2 threads, 128 tok, bucketing", 2, 128, False, True),
+        ("fp32, 2 threads, 256 tok, bucketing", 2, 256, False, True),
+        ("fp32, 2 threads, 64 tok, bucketing", 2, 64, False, True),
+        ("int8, 2 threads, 128 tok, bucketing", 2, 128, True, True),
+        ("int8, 2 threads, 64 tok, bucketing (default)", 2, 64, True, True),
+    ]
+    if args.quick:
+        settings = [s for s in settings if s[1] == 2 and s[2] in (64, 128)]
+    sample = cls_texts[: min(len(cls_texts), 512)]
+    figures["encoder"] = []
+    for label, threads, max_length, int8, bucket in settings:
+        torch.set_num_threads(threads)
+        enc = Encoder(EncoderConfig(max_length=max_length, int8=int8))
+        enc.encode(sample[:32])
+        per_s = len(sample) / _timed(
+            lambda e=enc, b=bucket: e.encode(sample, bucket_by_length=b), 2
+        )
+        row = {"setting": label, "encode_per_s": round(per_s, 1)}
+        if (
+            threads == 2 and bucket and not args.speed_only
+        ):  # accuracy depends on the encoding, not on threads/bucketing
+            config = TrainConfig(encoder=EncoderConfig(max_length=max_length, int8=int8))
+            trained = train(
+                examples,
+                config=config,
+                home=scratch / "home",
+                eval_examples=evaluation,
+                make_latest=False,
+            )
+            held = trained.metrics["heldout"]["transformer"]
+            row["heldout_intent_f1"] = held["intent_macro_f1"]
+            if "handwritten" in trained.metrics:
+                hw = trained.metrics["handwritten"]["transformer"]
+                row["handwritten_stream_f1"] = hw["stream_macro_f1"]
+                row["handwritten_intent_f1"] = hw["intent_macro_f1"]
+        figures["encoder"].append(row)
+        print(json.dumps(row))
+    torch.set_num_threads(os.cpu_count() or 1)
+
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in figures.items() if k != "default_model"}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,145 @@
+"""Batch scoring of emails: classify, extract entities and embed, in one pass per batch.
+
+The Dagster inference asset calls :func:`score_emails` on new rows of `raw.emails`; the
+`pebble predict` command calls it on a JSON Lines file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, is_dataclass
+from typing import Any, Protocol
+
+from ml.text import classification_text, extraction_text
+
+log = logging.getLogger(__name__)
+
+
+class Extractor(Protocol):
+    def extract_many(self, texts: list[str]) -> list[list[Any]]: ...
+
+
+class InputError(ValueError):
+    """A row that cannot be scored (its key and what is wrong are in the message)."""
+
+
+class _NoEntities:
+    """Stands in when this build has no entity extractor: every email gets no entities."""
+
+    def extract_many(self, texts: list[str]) -> list[list[Any]]:
+        return [[] for _ in texts]
+
+
+def default_extractor() -> Extractor:
+    """The entity extractor of `ml.extract` (none found: a warning, and no entities)."""
+    try:
+        from ml.extract import get_extractor
+    except ImportError:
+        log.warning("ml.extract.get_extractor is not available: emails get no entities")
+        return _NoEntities()
+    return get_extractor()
+
+
+def _row_key(row: Mapping[str, Any], n: int) -> str:
+    key = row.get("email_key", row.get("id"))
+    if key is None or str(key) == "":
+        raise InputError(f"row {n}: needs an 'email_key' or 'id'")
+    return str(key)
+
+
+def _check_text(row: Mapping[str, Any], key: str) -> tuple[str, str]:
+    subject, body = row.get("subject"), row.get("body")
+    for name, value in (("subject", subject), ("body", body)):
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{key}: '{name}' must be text, not {type(value).__name__}")
+    return subject or "", body or ""
+
+
+def entity_dict(entity: Any) -> dict[str, Any]:
+    """An extractor entity as a plain dict (`label`, `text`, `value`, `start`, `end`, `valid`)."""
+    data = asdict(entity) if is_dataclass(entity) else dict(entity)
+    return {k: data.get(k) for k in ("label", "text", "value", "start", "end", "valid")}
+
+
+def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+    batch: list[Mapping[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def score_emails(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    classifier: Any | None = None,
+    extractor: Extractor | None = None,
+    index: Any | None = None,
+    batch_size: int = 256,
+    threshold: float | None = None,
+    with_embedding: bool = True,
+) -> list[dict[str, Any]]:
+    """Score emails: one dict per row, in order, with `email_key`, `stream`, `intent`,
+    `confidence`, `stream_confidence`, `requires_review`, `entities`, `model_version` and
+    (unless `with_embedding` is False) the 384-d `embedding`.
+
+    Rows are mappings with `email_key` (or `id`), `subject`, `body` and optionally `from`,
+    `sent_at`, `company_id`. With an :class:`ml.search.EmailIndex`, each scored batch is
+    upserted into it (idempotent: re-scoring an email replaces its point). A bad row raises
+    :class:`InputError` naming it, before any batch containing it is written anywhere.
+    """
+    if classifier is None:
+        from ml.classifier import load_classifier
+
+        classifier = load_classifier()
+    if extractor is None:
+        extractor = default_extractor()
+    results: list[dict[str, Any]] = []
+    seen = 0
+    for batch in _batches(rows, batch_size):
+        keys, cls_texts, ext_texts = [], [], []
+        for row in batch:
+            key = _row_key(row, seen)
+            subject, body = _check_text(row, key)
+            keys.append(key)
+            cls_texts.append(classification_text(subject, body))
+            ext_texts.append(extraction_text(subject, body))
+            seen += 1
+        decisions, embeddings = classifier.classify_texts(cls_texts, threshold)
+        entities = extractor.extract_many(ext_texts)
+        scored, to_index = [], []
+        for key, row, decision, found, vector in zip(
+            keys, batch, decisions, entities, embeddings, strict=True
+        ):
+            item: dict[str, Any] = {
+                "email_key": key,
+                "stream": decision.stream,
+                "intent": decision.intent,
+                "confidence": decision.confidence,
+                "stream_confidence": decision.stream_confidence,
+                "requires_review": decision.requires_review,
+                "entities": [entity_dict(e) for e in found],
+                "model_version": classifier.version,
+            }
+            if with_embedding:
+                item["embedding"] = vector.tolist()
+            scored.append(item)
+            to_index.append(
+                {
+                    "email_key": key,
+                    "embedding": vector,
+                    "stream": decision.stream,
+                    "intent": decision.intent,
+                    "company_id": row.get("company_id"),
+                    "sent_at": row.get("sent_at"),
+                    "subject": row.get("subject"),
+                }
+            )
+        if index is not None:
+            index.upsert(to_index)
+        results.extend(scored)
+    return results

@@ -1,0 +1,358 @@
+"""Training the email classifier and its TF-IDF baseline, side by side.
+
+`train` learns from labelled emails (the demo world, human corrections), keeps a
+stratified held-out split for honest metrics, fits a temperature on out-of-fold
+predictions for calibration, and writes a versioned artifact. The version is a hash of
+everything that determines the model (training data, labels, encoder identity and
+hyper-parameters), so the same data always yields the same version and re-training it
+is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ml import store
+from ml.classifier import EmailClassifier, Head, decide, softmax
+from ml.data import LabelledEmail, corrections_to_examples
+from ml.encoder import EncoderConfig, get_encoder
+from ml.metrics import classification_report, expected_calibration_error, reliability_bins
+from ml.taxonomy import INTENTS, stream_of
+from ml.text import classification_text
+
+log = logging.getLogger(__name__)
+
+#: Bumped when the artifact layout or training procedure changes meaning.
+ARTIFACT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters; all of them go into the version hash."""
+
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    #: Fraction of each intent held out for metrics (never trained on).
+    test_fraction: float = 0.15
+    seed: int = 7
+    #: Inverse L2 strength of the logistic-regression head.
+    c: float = 10.0
+    #: A human correction counts as this many generated examples.
+    correction_weight: float = 3.0
+    #: Decision threshold used when reporting metrics (serving reads PEBBLE_REVIEW_THRESHOLD).
+    review_threshold: float = 0.6
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    """A trained, stored classifier version."""
+
+    version: str
+    path: Path
+    metrics: dict[str, Any]
+    reused: bool = False
+
+    def load(self) -> EmailClassifier:
+        """The servable classifier of this artifact."""
+        return EmailClassifier(self.path)
+
+
+def fingerprint(examples: Sequence[LabelledEmail], config: TrainConfig, encoder_id: dict) -> str:
+    """The version: SHA-256 (first 16 hex digits) over the data, labels and configuration."""
+    digest = hashlib.sha256()
+    header = {
+        "format": ARTIFACT_FORMAT,
+        "config": _config_dict(config),
+        "encoder": encoder_id,
+        "intents": list(INTENTS),
+    }
+    digest.update(json.dumps(header, sort_keys=True).encode())
+    for ex in examples:
+        record = [ex.source, ex.subject, ex.body, ex.stream, ex.intent]
+        digest.update(json.dumps(record, ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:16]
+
+
+def _config_dict(config: TrainConfig) -> dict[str, Any]:
+    return asdict(config)
+
+
+def stratified_split(
+    labels: Sequence[str], test_fraction: float, seed: int, locked: Sequence[bool] = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) indices with each label's share of the test set ~ `test_fraction`.
+
+    Labels with fewer than 4 examples stay wholly in training; `locked` rows (human
+    corrections) always train.
+    """
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        if not (locked and locked[i]):
+            by_label.setdefault(label, []).append(i)
+    test: list[int] = []
+    for label in sorted(by_label):
+        idx = np.array(by_label[label])
+        if len(idx) < 4:
+            continue
+        rng.shuffle(idx)
+        test.extend(idx[: max(1, round(len(idx) * test_fraction))].tolist())
+    test_set = set(test)
+    train = np.array([i for i in range(len(labels)) if i not in test_set], dtype=np.int64)
+    return train, np.array(sorted(test_set), dtype=np.int64)
+
+
+def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
+    """The temperature minimising the negative log-likelihood of `targets` (class indices)."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t: float) -> float:
+        probs = softmax(logits / np.exp(log_t))
+        return float(-np.log(probs[np.arange(len(targets)), targets] + 1e-12).mean())
+
+    result = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(result.x))
+
+
+def _fit_head(x: np.ndarray, y: np.ndarray, weights: np.ndarray, c: float):
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    model.fit(x, y, sample_weight=weights)
+    return model
+
+
+def _out_of_fold_logits(
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray, config: TrainConfig
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Logits for each training row from a head that did not see it (for calibration)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    counts = Counter(y.tolist())
+    folds = min(5, min(counts.values()))
+    if folds < 2:
+        return None
+    n_classes = int(y.max()) + 1
+    oof = np.zeros((len(y), n_classes))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
+    for fit_idx, held_idx in splitter.split(x, y):
+        model = _fit_head(x[fit_idx], y[fit_idx], weights[fit_idx], config.c)
+        full = np.full((len(held_idx), n_classes), -1e4)
+        full[:, model.classes_] = model.decision_function(x[held_idx])
+        oof[held_idx] = full
+    return oof, y
+
+
+class BaselineModel:
+    """TF-IDF (words 1-2 + char 2-5) and a linear model: the bar the encoder must clear."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+
+        self.pipeline = make_pipeline(
+            make_union(
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
+                ),
+            ),
+            LogisticRegression(C=config.c, max_iter=3000, class_weight="balanced"),
+        )
+
+    def fit(self, texts: list[str], intents: list[str], weights: np.ndarray) -> BaselineModel:
+        self.pipeline.fit(texts, intents, logisticregression__sample_weight=weights)
+        return self
+
+    def probabilities(self, texts: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+        return self.pipeline.predict_proba(texts), tuple(self.pipeline.classes_)
+
+
+def _report(
+    probs: np.ndarray, intents: tuple[str, ...], truth: Sequence[LabelledEmail], threshold: float
+) -> dict[str, Any]:
+    decisions = decide(probs, intents, threshold)
+    report = classification_report(
+        [e.stream for e in truth],
+        [e.intent for e in truth],
+        [d.stream for d in decisions],
+        [d.intent for d in decisions],
+        [d.confidence for d in decisions],
+    )
+    correct = [d.intent == e.intent for d, e in zip(decisions, truth, strict=True)]
+    flagged = [d.requires_review for d in decisions]
+    report["review_rate"] = round(float(np.mean(flagged)) if flagged else 0.0, 4)
+    kept = [c for c, f in zip(correct, flagged, strict=True) if not f]
+    report["accuracy_not_flagged"] = round(float(np.mean(kept)) if kept else 0.0, 4)
+    report["reliability"] = reliability_bins([d.confidence for d in decisions], correct)
+    return report
+
+
+def evaluate(
+    artifact_path: Path, examples: Sequence[LabelledEmail], baseline: BaselineModel | None = None
+) -> dict[str, Any]:
+    """Metrics of a stored classifier (and optionally a baseline) on labelled emails."""
+    clf = EmailClassifier(artifact_path)
+    texts = [classification_text(e.subject, e.body) for e in examples]
+    threshold = json.loads((artifact_path / "training.json").read_text())["config"][
+        "review_threshold"
+    ]
+    embeddings = clf.encoder.encode(texts)
+    out = {
+        "transformer": _report(clf.head.probabilities(embeddings), clf.intents, examples, threshold)
+    }
+    if baseline is not None:
+        probs, classes = baseline.probabilities(texts)
+        out["baseline"] = _report(probs, classes, examples, threshold)
+    return out
+
+
+def train(
+    examples: Iterable[LabelledEmail],
+    corrections: Iterable[tuple[str, str, str]] = (),
+    *,
+    config: TrainConfig | None = None,
+    home: Path | None = None,
+    eval_examples: Sequence[LabelledEmail] | None = None,
+    force: bool = False,
+    make_latest: bool = True,
+) -> ModelArtifact:
+    """Train (or reuse) the classifier for these examples and return its stored artifact.
+
+    `corrections` are human-labelled `(text, stream, intent)` triples; they always train and
+    weigh more than generated mail. `eval_examples` (the hand-written set) are only
+    measured, after training, and reported under `metrics["handwritten"]`; they never
+    influence the model. Unless `force`, an artifact already stored under the same version
+    is returned as is.
+    """
+    config = config or TrainConfig()
+    data = list(examples) + corrections_to_examples(corrections)
+    if not data:
+        raise ValueError("no training examples")
+    encoder = get_encoder(config.encoder)
+    version = fingerprint(data, config, encoder.identity())
+    existing = store.version_dir(version, home)
+    if not force and (existing / "head.npz").is_file():
+        metrics = json.loads((existing / "metrics.json").read_text(encoding="utf-8"))
+        # A stored model measured without the evaluation set asked for now is retrained
+        # (identically) so that the baseline can be measured beside it.
+        if not eval_examples or "handwritten" in metrics:
+            if make_latest:
+                store.set_latest(version, home)
+            return ModelArtifact(version, existing, metrics, reused=True)
+
+    started = time.perf_counter()
+    texts = [classification_text(e.subject, e.body) for e in data]
+    labels = [e.intent for e in data]
+    locked = [e.source == "correction" for e in data]
+    train_idx, test_idx = stratified_split(labels, config.test_fraction, config.seed, locked)
+    weights = np.array([config.correction_weight if lk else 1.0 for lk in locked])
+
+    classes = tuple(i for i in INTENTS if i in set(labels))
+    class_index = {c: n for n, c in enumerate(classes)}
+    y = np.array([class_index[label] for label in labels])
+
+    t0 = time.perf_counter()
+    x = encoder.encode(texts)
+    encode_seconds = time.perf_counter() - t0
+
+    x_train, y_train, w_train = x[train_idx], y[train_idx], weights[train_idx]
+    model = _fit_head(x_train, y_train, w_train, config.c)
+    coef = np.zeros((len(classes), x.shape[1]))
+    intercept = np.full(len(classes), -1e4)
+    coef[model.classes_], intercept[model.classes_] = model.coef_, model.intercept_
+    if len(model.classes_) == 2:  # sklearn's binary case: one row for the positive class
+        coef[model.classes_] = np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
+        intercept[model.classes_] = [-model.intercept_[0] / 2, model.intercept_[0] / 2]
+    raw_head = Head(classes, coef, intercept, 1.0)
+
+    oof = _out_of_fold_logits(x_train, y_train, w_train, config)
+    temperature = fit_temperature(*oof) if oof is not None else 1.0
+    head = Head(classes, coef, intercept, temperature)
+
+    test = [data[i] for i in test_idx]
+    baseline = BaselineModel(config).fit(
+        [texts[i] for i in train_idx], [labels[i] for i in train_idx], w_train
+    )
+    metrics: dict[str, Any] = {"version": version, "heldout": {}}
+    if len(test):
+        x_test = x[test_idx]
+        metrics["heldout"]["transformer"] = _report(
+            head.probabilities(x_test), classes, test, config.review_threshold
+        )
+        uncalibrated = decide(raw_head.probabilities(x_test), classes, 1.0)
+        metrics["heldout"]["transformer"]["ece_uncalibrated"] = round(
+            expected_calibration_error(
+                [d.confidence for d in uncalibrated],
+                [d.intent == e.intent for d, e in zip(uncalibrated, test, strict=True)],
+            ),
+            4,
+        )
+        probs, bclasses = baseline.probabilities([texts[i] for i in test_idx])
+        metrics["heldout"]["baseline"] = _report(probs, bclasses, test, config.review_threshold)
+    train_seconds = time.perf_counter() - started
+
+    staging = store.new_staging_dir(home)
+    try:
+        head.save(staging / "head.npz")
+        _write_json(
+            staging / "labels.json",
+            {
+                "intents": list(classes),
+                "intent_stream": {i: stream_of(i) for i in classes},
+            },
+        )
+        _write_json(staging / "encoder.json", encoder.identity())
+        _write_json(
+            staging / "calibration.json",
+            {
+                "method": "temperature scaling on 5-fold out-of-fold logits of the training split",
+                "temperature": round(temperature, 6),
+            },
+        )
+        _write_json(
+            staging / "training.json",
+            {
+                "format": ARTIFACT_FORMAT,
+                "config": _config_dict(config),
+                "n_examples": len(data),
+                "n_train": int(len(train_idx)),
+                "n_test": int(len(test_idx)),
+                "n_corrections": int(sum(locked)),
+                "intent_counts": dict(sorted(Counter(labels).items())),
+                "encode_seconds": round(encode_seconds, 2),
+                "train_seconds": round(train_seconds, 2),
+            },
+        )
+        _write_json(staging / "metrics.json", metrics)
+        path = store.publish(staging, version, home)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+    if eval_examples:
+        metrics["handwritten"] = evaluate(path, eval_examples, baseline)
+        _write_json(path / "metrics.json", metrics)
+    if make_latest:
+        store.set_latest(version, home)
+    log.info("trained classifier %s in %.1fs", version, train_seconds)
+    return ModelArtifact(version, path, metrics)
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
