@@ -26,7 +26,8 @@ def fetch_email_cards(mailbox: str | None = None, per_status: int = 50) -> pd.Da
     for one mailbox, with ``status_total`` = how many cards that status holds in all."""
     query = """
         SELECT card_id, mailbox, subject, from_display, from_address, sent_at, snippet,
-               attachment_count, status, status_total
+               attachment_count, stream, intent, confidence, requires_review, status,
+               status_total
         FROM (
             SELECT *,
                    row_number() OVER (PARTITION BY status
@@ -54,6 +55,10 @@ def fetch_email_cards(mailbox: str | None = None, per_status: int = 50) -> pd.Da
             "sent_at",
             "snippet",
             "attachment_count",
+            "stream",
+            "intent",
+            "confidence",
+            "requires_review",
             "status",
             "status_total",
         ],
@@ -69,3 +74,13 @@ def fetch_mailboxes() -> list[str]:
     except psycopg.errors.UndefinedTable:
         return []
     return [r[0] for r in rows]
+
+
+def classification_line(
+    stream: str | None, intent: str | None, confidence: float | None, requires_review: bool
+) -> str:
+    """How a card states what the model made of it: "erp · order status · 93%"."""
+    if intent is None or confidence is None or pd.isna(confidence):
+        return f"{stream or 'unrouted'} · not classified yet"
+    line = f"{stream} · {intent.replace('_', ' ')} · {confidence:.0%}"
+    return f"{line} · needs review" if requires_review else line

@@ -6,7 +6,13 @@ Email content is untrusted: it is shown with `st.text` (no Markdown, no HTML) on
 import pandas as pd
 import streamlit as st
 
-from app.data import KANBAN_COLUMNS, MartNotBuilt, fetch_email_cards, fetch_mailboxes
+from app.data import (
+    KANBAN_COLUMNS,
+    MartNotBuilt,
+    classification_line,
+    fetch_email_cards,
+    fetch_mailboxes,
+)
 from pebble.settings import get_settings
 
 TZ = get_settings().timezone
@@ -47,6 +53,11 @@ for column, (status, heading) in zip(columns, KANBAN_COLUMNS, strict=True):
                     else card.sent_at.tz_convert(TZ).strftime("%d %b %Y %H:%M")
                 )
                 st.text(f"{card.from_display} · {card.mailbox} · {sent}")
+                st.text(
+                    classification_line(
+                        card.stream, card.intent, card.confidence, card.requires_review
+                    )
+                )
                 if card.snippet:
                     st.text(card.snippet[:200])
                 if card.attachment_count:

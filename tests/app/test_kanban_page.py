@@ -19,6 +19,7 @@ def test_cards_appear_in_their_status_columns(add_card) -> None:
     assert headers == ["New (2)", "In progress (0)", "Waiting on customer (0)", "Done (1)"]
     texts = [t.value for t in at.text]
     assert "Rate enquiry - Zinc Oxide" in texts
+    assert "crm · price enquiry · 93%" in texts
     assert "Payment advice" in texts
 
     at.selectbox(key="kanban_mailbox").select("accounts").run()
@@ -50,3 +51,12 @@ def test_a_long_column_shows_the_newest_cards_and_the_true_count(add_card) -> No
     assert at.subheader[0].value == "New (55)"
     assert any(c.value == "newest 50 shown" for c in at.caption)
     assert sum(1 for t in at.text if t.value.startswith("enquiry ")) == 50
+
+
+def test_classification_line_states_review_and_unscored() -> None:
+    from app.data import classification_line
+
+    assert classification_line("erp", "order_status", 0.412, True) == (
+        "erp · order status · 41% · needs review"
+    )
+    assert classification_line("tender", None, None, True) == "tender · not classified yet"

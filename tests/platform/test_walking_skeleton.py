@@ -20,7 +20,7 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from ingest.demo import generate_world
 
     world = tmp_path_factory.mktemp("world")
-    generate_world(world, seed=11, scale=0.03)
+    generate_world(world, seed=11, scale=0.1)
     return world
 
 
@@ -37,6 +37,7 @@ def platform_env(
     drop = tmp_path / "drop"
     shutil.copytree(SAMPLES, drop)
     monkeypatch.setenv("PEBBLE_MAIL_DROP_DIR", str(drop))
+    monkeypatch.setenv("PEBBLE_WORLD_DIR", str(small_world))  # the classifier trains on it
     tally = TallySimulator(small_world, port=0)
     focus = FocusSimulator(small_world, port=0)
     monkeypatch.setenv("TALLY_URL", tally.start())
@@ -82,6 +83,8 @@ def test_materialize_twice_gives_same_rows(platform_env: str) -> None:
         "raw/focus_sales_orders",
         "raw/focus_qc_inspections",
         "staging/stg_mail__emails",
+        "ml/classifier_model",
+        "ml/email_predictions",
         "marts/email_cards",
     } <= set(first.assets)
     assert first.checks and first.checks_failed == 0, first.checks
@@ -110,9 +113,19 @@ def test_materialize_twice_gives_same_rows(platform_env: str) -> None:
     assert not subjects & not_cards
     assert "Rate enquiry - Zinc Oxide and Stearic Acid" in subjects
     assert any(s.startswith("Tender Notice") for s in subjects)
+    with psycopg.connect(platform_env) as conn:
+        unscored = conn.execute(
+            "SELECT count(*) FROM marts.email_cards WHERE intent IS NULL"
+        ).fetchone()[0]
+        streams = dict(conn.execute("SELECT stream, count(*) FROM marts.email_cards GROUP BY 1"))
+        entities = conn.execute("SELECT count(DISTINCT label) FROM ml.email_entities").fetchone()
+    assert unscored == 0
+    assert set(streams) <= {"crm", "erp", "tender", "other"}
+    assert entities[0] >= 5  # GSTIN, ORDER_NO, INVOICE_NO, PRODUCT, QUANTITY, PRICE ...
     assert first.assets["raw/emails"]["rows_added"] == counts["raw.emails"]
 
     second = materialize("*", console=quiet)
     assert second.success
     assert second.assets["raw/emails"]["rows_added"] == 0
+    assert second.assets["ml/email_predictions"]["rows_added"] == 0
     assert _counts(platform_env) == counts

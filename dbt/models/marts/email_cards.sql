@@ -1,7 +1,8 @@
 -- One card per customer message for the Kanban. Auto-replies, bounces and our own
 -- outbound messages never become cards; bulk mail (newsletters, list mail) only where the
 -- mailbox is a tender feed, since tender portals send their notices as bulk mail. A
--- message re-sent with the same Message-ID but other bytes keeps its own card.
+-- message re-sent with the same Message-ID but other bytes keeps its own card. The model's
+-- stream and intent are attributes only: a misclassified customer mail never disappears.
 with emails as (
     select * from {{ ref('stg_mail__emails') }}
 ),
@@ -10,10 +11,14 @@ routes as (
     select * from {{ ref('stg_mail__mailbox_routes') }}
 ),
 
+predictions as (
+    select * from {{ ref('stg_ml__email_predictions') }}
+),
+
 cards as (
     select
-        email_key                                       as card_id,
-        email_key,
+        emails.email_key                                as card_id,
+        emails.email_key,
         message_id,
         mailbox,
         coalesce(subject, '(no subject)')               as subject,
@@ -24,10 +29,16 @@ cards as (
         thread_key,
         left(regexp_replace(coalesce(body_text, ''), '\s+', ' ', 'g'), 280) as snippet,
         attachment_count,
+        -- unscored mail follows its mailbox's default stream until the model has seen it
+        coalesce(predictions.stream, routes.default_stream) as stream,
+        predictions.intent,
+        predictions.confidence,
+        coalesce(predictions.requires_review, true)     as requires_review,
         'new'::text                                     as status,
         loaded_at
     from emails
     left join routes using (mailbox)
+    left join predictions on predictions.email_key = emails.email_key
     where not is_auto_reply
       and not is_bounce
       and not is_outbound

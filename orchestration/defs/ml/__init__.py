@@ -1,5 +1,8 @@
-"""Machine learning: classification, extraction and embedding of landed emails."""
+"""Machine learning: the classifier model, and incremental scoring of landed emails
+(stream, intent, confidence, entities, embeddings into Qdrant)."""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from orchestration.defs.ml import assets
+
+defs = dg.Definitions(assets=[assets.classifier_model, assets.email_predictions])
