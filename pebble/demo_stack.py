@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -108,5 +109,11 @@ def start_demo_stack(console: Console, spawn: Spawn, logs: Path) -> DemoStack:
     # the rest of the mailbox keeps arriving, one message every five seconds
     stack.procs.append(spawn([*base, "--rate", "0.2"], logs / "sim-mail.log"))
     console.print(f"mail simulator: {first} of {total} messages in {drop}, the rest arriving")
+    leads = get_settings().prelead_drops
+    leads.mkdir(parents=True, exist_ok=True)
+    for path in sorted((world / "prelead").glob("batch_*")):
+        if not (leads / path.name).exists():
+            shutil.copy2(path, leads / path.name)
+    console.print(f"prelead lead lists from marketing in {leads}")
     os.environ.update(stack.env)
     return stack

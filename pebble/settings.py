@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     world_dir: Path | None = Field(default=None, validation_alias="PEBBLE_WORLD_DIR")
     #: Folder of .eml / mbox / Maildir drops. Unset: $PEBBLE_HOME/drops/mail.
     mail_drop_dir: Path | None = Field(default=None, validation_alias="PEBBLE_MAIL_DROP_DIR")
+    #: Folder of prelead lead lists (CSV/XLSX). Unset: $PEBBLE_HOME/drops/prelead.
+    prelead_drop_dir: Path | None = Field(default=None, validation_alias="PEBBLE_PRELEAD_DROP_DIR")
 
     #: Time zone the app shows times in (the business runs on Indian time).
     timezone: str = Field(default="Asia/Kolkata", validation_alias="PEBBLE_TIMEZONE")
@@ -48,6 +50,10 @@ class Settings(BaseSettings):
     @property
     def mail_drops(self) -> Path:
         return (self.mail_drop_dir or self.home / "drops" / "mail").expanduser().resolve()
+
+    @property
+    def prelead_drops(self) -> Path:
+        return (self.prelead_drop_dir or self.home / "drops" / "prelead").expanduser().resolve()
 
     @property
     def dagster_home(self) -> Path:

@@ -17,7 +17,7 @@ def test_schedules_and_sensors_exist() -> None:
     assert schedules["tally_every_15_minutes"].cron_schedule == "*/15 * * * *"
     assert schedules["focus_every_15_minutes"].cron_schedule == "*/15 * * * *"
     assert schedules["imap_poll_schedule"].cron_schedule == "* * * * *"
-    assert {s.name for s in defs.sensors} == {"mail_drop_sensor"}
+    assert {s.name for s in defs.sensors} == {"mail_drop_sensor", "prelead_drop_sensor"}
     tally_job = defs.resolve_job_def("tally_ingest")
     assert tally_job.tags["pebble/source"] == "tally"  # one Tally run at a time (dagster.yaml)
 

@@ -38,6 +38,12 @@ def platform_env(
     shutil.copytree(SAMPLES, drop)
     monkeypatch.setenv("PEBBLE_MAIL_DROP_DIR", str(drop))
     monkeypatch.setenv("PEBBLE_WORLD_DIR", str(small_world))  # the classifier trains on it
+    leads = tmp_path / "leads"
+    leads.mkdir()
+    for path in sorted((small_world / "prelead").glob("batch_*"))[:2]:
+        shutil.copy2(path, leads / path.name)
+    (leads / "broken.xlsx").write_bytes(b"this is not a spreadsheet")
+    monkeypatch.setenv("PEBBLE_PRELEAD_DROP_DIR", str(leads))
     tally = TallySimulator(small_world, port=0)
     focus = FocusSimulator(small_world, port=0)
     monkeypatch.setenv("TALLY_URL", tally.start())
@@ -93,6 +99,8 @@ def test_materialize_twice_gives_same_rows(platform_env: str) -> None:
     assert counts["raw.emails"] == len(list(SAMPLES.glob("*.eml")))
     assert counts["staging.stg_mail__emails"] == counts["raw.emails"]
     for table in (
+        "raw.prelead_batches",
+        "raw.prelead_rows",
         "raw.tally_stock_items",
         "raw.tally_ledgers",
         "raw.tally_vouchers",
@@ -120,6 +128,13 @@ def test_materialize_twice_gives_same_rows(platform_env: str) -> None:
         streams = dict(conn.execute("SELECT stream, count(*) FROM marts.email_cards GROUP BY 1"))
         entities = conn.execute("SELECT count(DISTINCT label) FROM ml.email_entities").fetchone()
     assert unscored == 0
+    with psycopg.connect(platform_env) as conn:
+        batches = conn.execute("SELECT count(*) FROM raw.prelead_batches").fetchone()[0]
+        broken = conn.execute(
+            "SELECT reason FROM raw.quarantine WHERE source_kind = 'prelead'"
+        ).fetchall()
+    assert batches == 2
+    assert len(broken) == 1 and broken[0][0]  # the broken file, with its reason
     assert set(streams) <= {"crm", "erp", "tender", "other"}
     assert entities[0] >= 5  # GSTIN, ORDER_NO, INVOICE_NO, PRODUCT, QUANTITY, PRICE ...
     assert first.assets["raw/emails"]["rows_added"] == counts["raw.emails"]

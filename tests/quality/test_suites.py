@@ -88,9 +88,10 @@ def test_every_suite_reads_its_table(warehouse: psycopg.Connection) -> None:
     """Each suite's columns exist in the table its landing code creates."""
     from ingest.focus.land import ensure_tables as focus_tables
     from ingest.mail.land import ensure_tables as mail_tables
+    from ingest.prelead.loader import ensure_tables as prelead_tables
     from ingest.tally.land import ensure_tables as tally_tables
 
-    for ensure in (mail_tables, tally_tables, focus_tables):
+    for ensure in (mail_tables, tally_tables, focus_tables, prelead_tables):
         ensure(warehouse)
     for suite in SUITES:
         frame = read_table(warehouse, suite)
@@ -112,3 +113,21 @@ def test_email_keys_must_be_sha256_hex() -> None:
     assert not _run(EMAILS, frame)
     frame.loc[1, "email_key"] = "b" * 64
     assert _run(EMAILS, frame)
+
+
+def test_invalid_prelead_rows_must_say_why() -> None:
+    from orchestration.defs.quality.suites import PRELEAD_ROWS
+
+    frame = pd.DataFrame(
+        {
+            "batch": ["b", "b", "b"],
+            "row_no": [2, 3, 4],
+            "is_valid": [True, False, False],
+            "reason_codes": [[], ["gstin_check"], ["email_syntax", "phone"]],
+            "gstin": [GOOD_GSTIN, BAD_GSTIN, None],
+            "phone_e164": ["+919820011223", None, None],
+        }
+    )
+    assert _run(PRELEAD_ROWS, frame.copy())
+    frame.loc[2, "reason_codes"] = []
+    assert not _run(PRELEAD_ROWS, frame)

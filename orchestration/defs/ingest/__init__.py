@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs.ingest import automation, erp, mail
+from orchestration.defs.ingest import automation, erp, mail, prelead
 
-defs = dg.Definitions.merge(mail.defs, erp.defs, automation.defs)
+defs = dg.Definitions.merge(mail.defs, erp.defs, prelead.defs, automation.defs)

@@ -169,6 +169,29 @@ FOCUS_QC = TableSuite(
     "pass/fail, batch numbers present.",
 )
 
+
+def _reason_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """reason_count: how many reasons a row carries (an invalid row must carry at least one)."""
+    frame["reason_count"] = frame["reason_codes"].map(lambda r: 0 if r is None else len(r))
+    frame["invalid_reason_count"] = frame["reason_count"].where(~frame["is_valid"].astype(bool))
+    return frame
+
+
+PRELEAD_ROWS = TableSuite(
+    asset=("raw", "prelead_rows"),
+    columns=("batch", "row_no", "is_valid", "reason_codes", "gstin", "phone_e164"),
+    derive=_reason_counts,
+    expectations=lambda: [
+        _gx().ExpectCompoundColumnsToBeUnique(column_list=["batch", "row_no"]),
+        _gx().ExpectColumnValuesToNotBeNull(column="is_valid"),
+        # invalid rows are kept, never silently: each says why
+        _gx().ExpectColumnValuesToBeBetween(column="invalid_reason_count", min_value=1),
+        _gx().ExpectColumnValuesToMatchRegex(column="phone_e164", regex=r"^\+91[0-9]{10}$"),
+    ],
+    description="Great Expectations: one row per spreadsheet row, every invalid row with its "
+    "reasons, phones normalised to E.164.",
+)
+
 SUITES: tuple[TableSuite, ...] = (
     EMAILS,
     TALLY_STOCK_ITEMS,
@@ -177,4 +200,5 @@ SUITES: tuple[TableSuite, ...] = (
     FOCUS_SALES_ORDERS,
     FOCUS_INVOICES,
     FOCUS_QC,
+    PRELEAD_ROWS,
 )
