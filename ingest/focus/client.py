@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,6 +20,7 @@ from urllib.parse import quote
 
 import requests
 
+from ingest.common.resilience import CircuitBreaker
 from ingest.focus.config import FocusSettings
 from ingest.focus.dates import format_query_date
 from ingest.focus.errors import (
@@ -42,57 +42,6 @@ class _TransientError(Exception):
     def __init__(self, message: str, *, bad_response: bool = False) -> None:
         super().__init__(message)
         self.bad_response = bad_response
-
-
-class CircuitBreaker:
-    """Opens after ``threshold`` consecutive failures; lets one trial call through after
-    ``cooldown_s``; closes again on the first success."""
-
-    def __init__(
-        self, threshold: int, cooldown_s: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.threshold = threshold
-        self.cooldown_s = cooldown_s
-        self._clock = clock
-        self._failures = 0
-        self._opened_at: float | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def state(self) -> str:
-        """``closed``, ``open`` or ``half_open``."""
-        with self._lock:
-            if self._opened_at is None:
-                return "closed"
-            return "open" if self._remaining() > 0 else "half_open"
-
-    def _remaining(self) -> float:
-        assert self._opened_at is not None
-        return self.cooldown_s - (self._clock() - self._opened_at)
-
-    def retry_after(self) -> float | None:
-        """Seconds until the circuit lets a call through, or None when it is closed."""
-        with self._lock:
-            if self._opened_at is None:
-                return None
-            return max(0.0, self._remaining())
-
-    def allow(self) -> bool:
-        """Whether a call may go out now."""
-        with self._lock:
-            return self._opened_at is None or self._remaining() <= 0
-
-    def record_success(self) -> None:
-        with self._lock:
-            self._failures = 0
-            self._opened_at = None
-
-    def record_failure(self) -> None:
-        with self._lock:
-            self._failures += 1
-            half_open = self._opened_at is not None and self._remaining() <= 0
-            if half_open or self._failures >= self.threshold:
-                self._opened_at = self._clock()
 
 
 def _is_session_problem(message: str) -> bool:
@@ -239,7 +188,7 @@ class FocusClient:
                 raise FocusConnectionError(
                     f"circuit open after repeated failures talking to {s.url}",
                     url=s.url,
-                    retry_after=self.breaker.retry_after(),
+                    retry_after=self.breaker.retry_after() or None,
                 )
             if attempt:
                 self._sleep(self._backoff(attempt))
@@ -265,7 +214,7 @@ class FocusClient:
         raise FocusConnectionError(
             f"cannot reach Focus at {s.url}: {last}",
             url=s.url,
-            retry_after=self.breaker.retry_after(),
+            retry_after=self.breaker.retry_after() or None,
         )
 
     def _attempt(

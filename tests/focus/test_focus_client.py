@@ -222,7 +222,7 @@ def test_circuit_breaker_half_open_failure_reopens() -> None:
         breaker.record_failure()
     assert breaker.state == "open" and not breaker.allow()
     now[0] = 10.5
-    assert breaker.state == "half_open" and breaker.allow()
+    assert breaker.state == "half-open" and breaker.allow()
     breaker.record_failure()  # the trial call failed
     assert breaker.state == "open" and breaker.retry_after() == 10
 
