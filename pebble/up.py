@@ -59,8 +59,8 @@ def run_up(dagster_port: int = 3000, app_port: int = 8501, materialize_first: bo
     console = Console()
     settings = get_settings()
     started = time.monotonic()
-    env = db.apply_runtime_env()
     where = "embedded PostgreSQL" if db.is_embedded() else "PostgreSQL at DATABASE_URL"
+    env = db.apply_runtime_env()
     console.print(
         f"database: {where} ({db.redact(env[db.RESOLVED_URL_ENV])}) "
         f"ready in {time.monotonic() - started:.1f}s"

@@ -65,6 +65,10 @@ def test_dagster_cli_validates_the_workspace(pebble_env: str) -> None:
 
     dagster = Path(sys.executable).parent / "dagster"
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    # as under `dagster dev` (which prepares the dbt manifest) from a shell whose PATH does
+    # not include the virtual environment
+    env["DAGSTER_IS_DEV_CLI"] = "1"
+    env["PATH"] = "/usr/bin:/bin"
     out = subprocess.run(
         [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
         cwd=PROJECT_ROOT,
