@@ -38,8 +38,9 @@ DAILY = {
     "coa_request": 0.8,
     "quality_complaint": 0.6,
     "tender_notice": 0.78,
-    "newsletter_spam": 1.75,
-    "bounce": 0.45,
+    "newsletter_spam": 1.45,
+    "bounce": 0.3,
+    "auto_ack": 0.55,
     "stock_qc": 1.5,
 }
 PO_MAIL_SHARE = 0.33
@@ -465,8 +466,12 @@ class World:
         for _ in range(poisson(rng, DAILY["newsletter_spam"] * self.scale)):
             mailbox = rng.choices(("sales", "accounts", "tenders", "qc"), weights=(5, 2, 2, 1))[0]
             room.bulk(
-                midnight + timedelta(minutes=rng.randrange(24 * 60)), mailbox, rng.choice(PRODUCTS)
+                midnight + timedelta(minutes=rng.randrange(24 * 60)),
+                mailbox,
+                rng.sample(PRODUCTS, rng.choice((1, 1, 1, 2, 3))),
             )
+        for _ in range(poisson(rng, DAILY["auto_ack"] * s)):
+            self.auto_ack_mail(midnight, room)
         for _ in range(poisson(rng, DAILY["bounce"] * s)):
             company = self.companies[rng.randrange(len(self.companies))]
             contact = rng.choice(company.contacts)
@@ -490,6 +495,33 @@ class World:
                     )
                 ),
             )
+
+    def auto_ack_mail(self, midnight: datetime, room: Mailroom) -> None:
+        """An automatic answer from a customer's mail system to one of our outgoing mails."""
+        rng = self.rng_mail
+        inv = self.recent_invoices.pick(rng, midnight.date(), 0, 20) if rng.random() < 0.6 else None
+        if inv is not None:
+            order = inv.order
+            company = order.company
+            slots = Slots(
+                items=order.items, order=order.doc_no, invoice=inv.doc_no, po=order.po_ref
+            )
+        else:
+            company = self.pick_company()
+            slots = Slots(
+                items=[
+                    Item(p, 0.0, p.base_price_per_kg)
+                    for p in map(product_by_code, company.products[:1])
+                ]
+            )
+        contact = self.contact_for(company, "accounts" if inv is not None else "purchase")
+        room.auto_ack(
+            room.business_time(midnight),
+            rng.choices(("sales", "accounts"), weights=(6, 4))[0],
+            company,
+            contact,
+            slots,
+        )
 
     def po_mail(self, order: OrderRef, midnight: datetime, room: Mailroom) -> None:
         rng = self.rng_mail

@@ -14,7 +14,7 @@ import html
 import json
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ingest.demo import formats, identity, templates
+from ingest.demo import templates_other as other
 from ingest.demo.catalogue import Product
 from ingest.demo.pdf import tiny_pdf
 
@@ -83,6 +84,13 @@ MAILERS = (
     None,
 )
 SLOT_RE = re.compile(r"\{(\w+)\}")
+#: Slots the composer fills from `Slots` fields (others come from `Slots.extra`).
+SLOT_NAMES = frozenset(
+    (
+        "product qty items rate amount order invoice po gstin sample_qty batch date due_date "
+        "days city name company industry tender_id utr phone ourco usd_lines"
+    ).split()
+)
 TYPO_RATE = {"formal": 0.008, "terse": 0.035, "hinglish": 0.025, "caps": 0.01}
 SAMPLE_QTYS = (
     ("500 gm", 0.5),
@@ -125,22 +133,60 @@ class Slots:
     tender_id: str = ""
     utr: str = ""
     phone: str = ""
+    #: plain-text slots (never entities): sender names, links, ticket numbers, ...
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+ABBREV_RE = re.compile(
+    r"\b("
+    + "|".join(re.escape(k) for k in sorted(templates.ABBREVIATIONS, key=len, reverse=True))
+    + r")\b"
+)
+
+
+def fillable(template: str, s: Slots) -> bool:
+    """True when every slot `template` names has a value in `s`."""
+    for name in SLOT_RE.findall(template):
+        if name in ("product", "qty", "rate", "items", "offer_lines", "usd_lines") and not s.items:
+            return False
+        if name in ("order", "invoice", "po", "gstin", "amount") and getattr(s, name) is None:
+            return False
+        if name in ("batch", "utr", "tender_id") and not getattr(s, name):
+            return False
+        if name not in SLOT_NAMES and name not in s.extra:
+            return False
+    return True
+
+
+def pick(rng: random.Random, options: tuple[str, ...], s: Slots) -> str:
+    """One of `options` whose slots `s` can fill (the first option if none can)."""
+    usable = [t for t in options if fillable(t, s)]
+    return rng.choice(usable) if usable else options[0]
 
 
 class Draft:
     """Text being written by one sender, recording each entity as it is written."""
 
-    def __init__(self, rng: random.Random, style: str) -> None:
+    def __init__(
+        self, rng: random.Random, style: str, abbrev: bool = False, lower: bool = False
+    ) -> None:
         self.rng = rng
         self.style = style
+        self.abbrev = abbrev
+        self.lower = lower
         self.parts: list[str] = []
         self.entities: list[dict[str, Any]] = []
 
     def say(self, text: str, noisy: bool = True) -> None:
-        """Append literal text; `noisy` text is what the sender types (caps style, typos)."""
+        """Append literal text; `noisy` text is what the sender types (chat abbreviations,
+        lower or upper case, typos)."""
         if noisy and text:
+            if self.abbrev:
+                text = ABBREV_RE.sub(self._abbreviate, text)
             if self.style == "caps":
                 text = text.upper()
+            elif self.lower:
+                text = text.lower()
             text = typo(self.rng, text, TYPO_RATE[self.style])
         self.parts.append(text)
 
@@ -149,6 +195,11 @@ class Draft:
         record: dict[str, Any] = {"label": label, "text": text, "value": value}
         record.update(extra)
         self.entities.append(record)
+
+    def _abbreviate(self, m: re.Match[str]) -> str:
+        if self.rng.random() < 0.65:
+            return self.rng.choice(templates.ABBREVIATIONS[m.group(1)])
+        return m.group(1)
 
     def text(self) -> str:
         return "".join(self.parts)
@@ -245,8 +296,35 @@ class Composer:
         elif name == "sample_qty":
             text, kg = rng.choice(SAMPLE_QTYS)
             d.ent("QUANTITY", text, kg)
+        elif name == "usd_lines":
+            self.usd_lines(d, s)
+        elif name == "ourco":
+            d.say(OUR_COMPANY, False)
+        elif name in s.extra:
+            d.say(s.extra[name], False)
         else:
             d.say(str(getattr(s, name)), False)
+
+    def usd_lines(self, d: Draft, s: Slots) -> None:
+        """An exporter's price list: one product a line, priced in US dollars (not a PRICE)."""
+        rng = self.rng
+        for n, it in enumerate(s.items, start=1):
+            d.say(rng.choice(("{n}. ", "{n}) ", "- ", "")).format(n=n), False)
+            self.slot(d, "product", Slots(items=[it]))
+            usd = round(it.rate * 1000 / 84 / 10) * 10
+            terms = rng.choice(("CIF", "CFR", "FOB Qingdao", "CIF", "FOB Shanghai", "CNF"))
+            port = rng.choice(other.PORTS)
+            d.say(
+                rng.choice(
+                    (
+                        f": {usd:,} USD/MT {terms} {port}",
+                        f" - {usd} USD per ton, {terms}",
+                        f", price {usd:,} USD/MT {terms}",
+                    )
+                ),
+                False,
+            )
+            d.say("\n", False)
 
     def items(self, d: Draft, s: Slots) -> None:
         with_rate = self.rng.random() < 0.5
@@ -383,7 +461,7 @@ class Mailroom:
             self.writer.write(heapq.heappop(self.heap)[2])
 
     def style(self) -> str:
-        return self.rng.choices(("formal", "terse", "hinglish", "caps"), weights=(52, 25, 15, 8))[0]
+        return self.rng.choices(("formal", "terse", "hinglish", "caps"), weights=(48, 25, 19, 8))[0]
 
     # -- building blocks ----------------------------------------------------------------
 
@@ -518,40 +596,83 @@ class Mailroom:
         rng = self.rng
         comp = self.composer
         style = self.style()
+        base_style = "terse" if style == "caps" else style
         mailbox = rng.choices(*MAILBOX_CHOICE[intent])[0]
         slots.name = rng.choice(OUR_STAFF[mailbox])[0].removeprefix("Dr. ").split()[0]
-        subj = Draft(rng, "caps" if style == "caps" else "formal")
-        comp.render(subj, rng.choice(templates.SUBJECTS[intent]), slots, noisy=style == "caps")
-        body = Draft(rng, style)
-        base_style = "terse" if style == "caps" else style
-        greeting = rng.choice(templates.GREETINGS[base_style])
-        if greeting:
-            comp.render(body, greeting, slots)
-            body.say("\n\n", False)
-        comp.render(body, rng.choice(templates.BODIES[intent][base_style]), slots)
-        if rng.random() < 0.3:
-            body.say(" " if rng.random() < 0.5 else "\n\n", False)
-            body.say(rng.choice(templates.EXTRA_LINES[base_style]))
-        body.say("\n\n", False)
-        body.say(rng.choice(templates.CLOSINGS[base_style]))
-        self.signature(body, contact, company, reg, gstin_typo=rng.random() < 0.12)
+        # how much the sender writes: the usual mail, one line, only a subject, a long letter
+        shape = rng.choices(
+            ("normal", "short", "subject_only", "long"),
+            weights=(66, 16, 6, 12 if base_style == "formal" else 0),
+        )[0]
+        abbrev = rng.random() < (0.08 if base_style == "formal" else 0.6)
+        lower = base_style != "formal" and rng.random() < 0.25
+        subj = Draft(rng, "caps" if style == "caps" else "formal", abbrev=shape == "subject_only")
+        if shape == "subject_only":
+            subject_template = pick(rng, templates.SUBJECT_ONLY[intent], slots)
+        elif rng.random() < 0.1:
+            subject_template = pick(rng, templates.VAGUE_SUBJECTS, slots)
+        else:
+            subject_template = pick(rng, templates.SUBJECTS[intent], slots)
+        comp.render(subj, subject_template, slots, noisy=style == "caps" or shape == "subject_only")
+        body = Draft(rng, style, abbrev=abbrev, lower=lower)
+        if shape == "subject_only":
+            ending = rng.choice(("", "", "Sent from my iPhone", "pls", "?", "Sent from my Android"))
+            if ending:
+                body.say(ending, False)
+            if rng.random() < 0.4:
+                body.say(("\n\n" if ending else "") + contact.name.split()[0], False)
+        else:
+            if shape == "short":
+                line_style = "formal" if base_style == "formal" and rng.random() < 0.3 else None
+                line_style = line_style or ("hinglish" if base_style == "hinglish" else "terse")
+                if rng.random() < 0.3:
+                    comp.render(body, rng.choice(templates.GREETINGS[line_style]), slots)
+                    body.say("\n\n" if rng.random() < 0.5 else " ", False)
+                comp.render(body, pick(rng, templates.BODIES[intent][line_style], slots), slots)
+                if rng.random() < 0.5:
+                    body.say("\n\n", False)
+                    body.say(rng.choice(templates.CLOSINGS["terse"]))
+                body.say("\n\n" + contact.name.split()[0], False)
+            else:
+                greeting = rng.choice(templates.GREETINGS[base_style])
+                if greeting:
+                    comp.render(body, greeting, slots)
+                    body.say("\n\n", False)
+                if shape == "long":
+                    comp.render(body, pick(rng, templates.PREAMBLES, slots), slots)
+                    body.say(" " if rng.random() < 0.5 else "\n\n", False)
+                comp.render(body, pick(rng, templates.BODIES[intent][base_style], slots), slots)
+                if shape == "long":
+                    for line in rng.sample(templates.LONG_CONTEXT, rng.choice((1, 2))):
+                        body.say("\n\n", False)
+                        body.say(line)
+                extra = 2 if shape == "long" else (1 if rng.random() < 0.3 else 0)
+                for line in rng.sample(templates.EXTRA_LINES[base_style], extra):
+                    body.say(" " if rng.random() < 0.5 else "\n\n", False)
+                    body.say(line)
+                body.say("\n\n", False)
+                body.say(rng.choice(templates.CLOSINGS[base_style]))
+                self.signature(body, contact, company, reg, gstin_typo=rng.random() < 0.12)
         subject = subj.text()
+        subj_entities = subj.entities
         text = body.text()
         entities = _dedupe(subj.entities + body.entities)
-        forward = rng.random() < 0.06
+        wrapper = rng.random()
+        forward = wrapper < 0.07
+        on_top = not forward and shape != "subject_only" and wrapper < 0.17
         quoted = None
+        in_reply_to = None
+        outlook = False
         if forward:
             # a colleague forwards the mail to us with a short note on top
             colleague = rng.choice(company.contacts)
-            note = rng.choice(
-                (
-                    "Pls see below.",
-                    "FYI and needful action.",
-                    "Please find below mail for your reference.",
-                    "Forwarding as discussed.",
-                    "pls check and revert",
+            note_style = rng.choice(("formal", "terse", "terse", "hinglish"))
+            note = Draft(rng, note_style, abbrev=note_style != "formal")
+            if rng.random() < 0.4:
+                note.say(
+                    rng.choice((f"Dear {slots.name},", f"{slots.name} ji,", "Hi,")) + "\n\n", False
                 )
-            )
+            note.say(rng.choice(templates.FORWARD_NOTES[note_style]))
             quoted = (
                 "---------- Forwarded message ---------\n"
                 f"From: {formataddr((contact.name, contact.email))}\n"
@@ -559,9 +680,42 @@ class Mailroom:
                 f"Subject: {subject}\nTo: {colleague.email}\n\n{text}"
             )
             sender_contact = colleague
-            subject = "Fwd: " + subject
-            text = f"{note}\n\n{colleague.name}"
+            subject = rng.choice(("Fwd: ", "Fw: ", "FW: ")) + subject
+            text = f"{note.text()}\n\n{colleague.name}"
             entities = _dedupe(subj.entities)
+        elif on_top:
+            # typed on top of an earlier mail about something else: the new text sets the intent
+            sender_contact = contact
+            prior = rng.choice(
+                [
+                    k
+                    for k in templates.PRIOR_SUBJECTS
+                    if k != intent
+                    and any(fillable(t, slots) for t in templates.PRIOR_SUBJECTS[k])
+                    and any(fillable(t, slots) for t in templates.PRIOR_TEXTS[k])
+                ]
+            )
+            psubj = Draft(rng, "formal")
+            comp.render(
+                psubj, pick(rng, templates.PRIOR_SUBJECTS[prior], slots), slots, noisy=False
+            )
+            ptext = Draft(rng, "formal")
+            comp.render(ptext, pick(rng, templates.PRIOR_TEXTS[prior], slots), slots, noisy=False)
+            staff = rng.choice(OUR_STAFF[mailbox])
+            ptext.say(f"\n\nRegards,\n{staff[0]}\n{OUR_COMPANY}", False)
+            outlook = rng.random() < 0.35
+            quoted = self.quote(
+                staff[0],
+                f"{staff[1]}@{OUR_DOMAIN}",
+                when - timedelta(days=rng.randint(1, 25), minutes=rng.randrange(600)),
+                psubj.text(),
+                ptext.text(),
+                outlook,
+            )
+            subject = rng.choice(("Re: ", "RE: ", "Re: ", "re: ")) + psubj.text()
+            subj_entities = psubj.entities
+            entities = _dedupe(psubj.entities + body.entities)
+            in_reply_to = self.message_id(OUR_DOMAIN)
         else:
             sender_contact = contact
         to_addr = (f"{mailbox.capitalize()} - {OUR_COMPANY.split()[0]}", f"{mailbox}@{OUR_DOMAIN}")
@@ -581,11 +735,13 @@ class Mailroom:
             when=when,
             msgid=mid,
             quoted=quoted,
+            in_reply_to=in_reply_to,
+            outlook=outlook,
             attachments=attachments,
         )
         truth = self.truth(mid, when, intent, company_id, entities, sender_contact.email, "inbound")
         self.push(when, mailbox, raw, truth)
-        if intent in templates.OUR_REPLIES and not forward and rng.random() < 0.35:
+        if intent in templates.OUR_REPLIES and not (forward or on_top) and rng.random() < 0.35:
             self.thread(
                 intent,
                 when,
@@ -598,7 +754,7 @@ class Mailroom:
                 mid,
                 company_id,
                 style,
-                subj.entities,
+                subj_entities,
             )
 
     def thread(
@@ -675,12 +831,19 @@ class Mailroom:
         self.push(reply_at, mailbox, raw, truth)
         r = rng.random()
         if r < 0.12:
-            self.auto_reply(reply_at, mailbox, contact, reply_subject, our_mid, subj_entities)
+            self.auto_reply(
+                reply_at, mailbox, contact, reply_subject, our_mid, subj_entities, company, slots
+            )
         elif r < 0.5:
             base = "terse" if style == "caps" else style
             follow_at = reply_at + timedelta(minutes=rng.randint(15, 60 * 30))
             f = Draft(rng, style)
-            f.say(rng.choice(templates.FOLLOW_UPS[base]))
+            f.say(
+                rng.choice(
+                    templates.FOLLOW_UPS[base]
+                    + templates.FOLLOW_UPS_BY_INTENT.get(intent, {}).get(base, ())
+                )
+            )
             f.say(f"\n\n{contact.name.split()[0]}", False)
             fq = self.quote(
                 staff[0],
@@ -764,42 +927,233 @@ class Mailroom:
         subject: str,
         in_reply_to: str,
         subj_entities: list[dict[str, Any]],
+        company: Any = None,
+        slots: Slots | None = None,
     ) -> None:
-        """An out-of-office answer from a customer to one of our mails."""
+        """An automatic answer from a customer's side to one of our mails in a thread."""
         rng = self.rng
+        kind = rng.choices(
+            ("ooo", "holiday", "leave", "ticket", "noreply", "moved", "read"),
+            weights=(50, 10, 10, 8, 6, 6, 10),
+        )[0]
         at = when + timedelta(seconds=rng.randint(5, 300))
-        s = Slots(
-            name=rng.choice(("Mr. Sharma", "Ms. Priya", "our office", "Ramesh")),
-            phone=identity.format_phone(rng, identity.mobile(rng)),
-            date=(at - timedelta(days=rng.randint(0, 3))).strftime("%d.%m.%Y"),
-            due_date=(at + timedelta(days=rng.randint(2, 12))).strftime("%d.%m.%Y"),
+        self.automatic(
+            at, mailbox, contact, company, subject, subj_entities, in_reply_to, slots, kind
         )
+
+    def auto_ack(
+        self, when: datetime, mailbox: str, company: Any, contact: Any, slots: Slots
+    ) -> None:
+        """An automatic answer to one of our outgoing mails (quotation, statement, invoice...)."""
+        rng = self.rng
+        kind = rng.choices(
+            ("ooo", "holiday", "leave", "ticket", "ap", "noreply", "moved", "read", "delivered"),
+            weights=(24, 10, 8, 13, 14 if slots.invoice else 0, 8, 7, 10, 6),
+        )[0]
+        if kind == "ap":
+            mailbox = "accounts"
+        ours = Draft(rng, "formal")
+        self.composer.render(ours, pick(rng, other.OUR_SUBJECTS, slots), slots, noisy=False)
+        self.automatic(
+            when,
+            mailbox,
+            contact,
+            company,
+            ours.text(),
+            ours.entities,
+            self.message_id(OUR_DOMAIN),
+            slots,
+            kind,
+        )
+
+    def automatic(
+        self,
+        at: datetime,
+        mailbox: str,
+        contact: Any,
+        company: Any,
+        subject: str,
+        subj_entities: list[dict[str, Any]],
+        in_reply_to: str,
+        slots: Slots | None,
+        kind: str,
+    ) -> None:
+        """Compose one automatic reply of `kind` to our mail `subject` (see templates_other)."""
+        rng = self.rng
+        domain = contact.email.split("@")[1]
+        first = contact.name.split()[0]
+        holiday = next(
+            (
+                (name, datetime(at.year, *lo, tzinfo=IST), datetime(at.year, *hi, tzinfo=IST))
+                for name, lo, hi in other.HOLIDAYS
+                if datetime(at.year, *lo, tzinfo=IST) - timedelta(days=3)
+                <= at
+                <= datetime(at.year, *hi, 23, 59, tzinfo=IST)
+            ),
+            None,
+        )
+        if kind == "holiday" and holiday is None:
+            kind = "ooo"
+        fmt = rng.choice(("%d.%m.%Y", "%d/%m/%Y", "%d %B %Y", "%d-%b-%Y"))
+        start = (
+            holiday[1] if kind == "holiday" and holiday else at - timedelta(days=rng.randint(0, 3))
+        )
+        end = (
+            holiday[2] + timedelta(days=1)
+            if kind == "holiday" and holiday
+            else at + timedelta(days=rng.randint(2, 12))
+        )
+        sent = at - timedelta(minutes=rng.randint(1, 600))
+        base = slots or Slots()
+        s = replace(
+            base,
+            name=rng.choice(
+                ("Mr. Sharma", "Ms. Priya", "Ramesh", "our office", "Mr. Iyer", "Sunita")
+            ),
+            phone=identity.format_phone(rng, identity.mobile(rng)),
+            date=start.strftime(fmt),
+            due_date=end.strftime(fmt),
+            company=company.name if company is not None else domain,
+            extra={
+                "alt_email": f"{rng.choice(('purchase', 'accounts', 'info', 'stores', first.lower() + '.new', 'admin'))}@{domain}",
+                "ticket": rng.choice(
+                    (
+                        str(rng.randrange(10000, 999999)),
+                        f"INC{rng.randrange(10**6, 10**7)}",
+                        f"CS-{at.year}-{rng.randrange(10000, 99999)}",
+                    )
+                ),
+                "subject": subject,
+                "addr": contact.email if kind != "read" else f"{mailbox}@{OUR_DOMAIN}",
+                "sent": sent.strftime("%A, %d %B %Y %I:%M %p"),
+                "read_at": at.strftime("%A, %d %B %Y %I:%M %p"),
+                "holiday": holiday[0] if holiday else "the festival",
+            },
+        )
+        ooo_prefixes = (
+            "Automatic reply: ",
+            "Out of Office: ",
+            "Auto: ",
+            "Out of office - ",
+            "Autoreply: ",
+            "AutoReply: ",
+            "Auto Response: ",
+            "[Auto-Reply] ",
+        )
+        sender = (contact.name, contact.email)
+        auto_headers = {
+            "Auto-Submitted": "auto-replied",
+            "X-Autoreply": "yes",
+            "X-Auto-Response-Suppress": "All",
+        }
+        if kind == "ooo":
+            subj_t = rng.choice(ooo_prefixes) + "{subject}"
+            if rng.random() < 0.3:
+                body_t = rng.choice(templates.OOO_BODIES)
+            else:
+                body_t = " ".join(
+                    x
+                    for x in (
+                        rng.choice(other.OOO_OPENERS),
+                        rng.choice(other.OOO_ABSENCE) + rng.choice(other.OOO_ACCESS),
+                        rng.choice(other.OOO_ALT),
+                    )
+                    if x
+                )
+        elif kind == "holiday":
+            subj_t = (
+                rng.choice((*ooo_prefixes, "Office closed: ", "Holiday notice - ")) + "{subject}"
+            )
+            body_t = rng.choice(other.HOLIDAY_BODIES)
+        elif kind == "leave":
+            subj_t = (
+                rng.choice(
+                    ("Automatic reply: ", "On leave: ", "Leave notice - ", "Out of Office: ")
+                )
+                + "{subject}"
+            )
+            body_t = rng.choice(other.LEAVE_BODIES)
+        elif kind == "ticket":
+            subj_t = rng.choice(other.TICKET_SUBJECTS)
+            body_t = rng.choice(other.TICKET_BODIES)
+            sender = rng.choice(
+                (
+                    (f"{s.company} Support", f"helpdesk@{domain}"),
+                    ("Customer Care", f"support@{domain}"),
+                    ("Service Desk", f"servicedesk@{domain}"),
+                )
+            )
+            auto_headers = rng.choice(
+                ({"Auto-Submitted": "auto-generated"}, {"Precedence": "bulk"}, {})
+            )
+        elif kind == "ap":
+            subj_t = pick(rng, other.AP_SUBJECTS, s)
+            body_t = pick(rng, other.AP_BODIES, s)
+            sender = rng.choice(
+                (
+                    ("Accounts Payable", f"ap.invoices@{domain}"),
+                    ("Vendor Portal", f"noreply-vendorportal@{domain}"),
+                    ("Accounts Dept", f"accounts@{domain}"),
+                )
+            )
+            auto_headers = rng.choice(
+                ({"Auto-Submitted": "auto-generated"}, {"Precedence": "bulk"}, {})
+            )
+        elif kind == "noreply":
+            subj_t = (
+                rng.choice(("Automatic reply: ", "Mailbox not monitored - ", "Auto: "))
+                + "{subject}"
+            )
+            body_t = rng.choice(other.NOREPLY_BODIES)
+            if rng.random() < 0.5:
+                sender = ("No Reply", f"noreply@{domain}")
+        elif kind == "moved":
+            subj_t = (
+                rng.choice(
+                    ("Automatic reply: ", "Email ID changed: ", "Change of email address - ")
+                )
+                + "{subject}"
+            )
+            body_t = rng.choice(other.MOVED_BODIES)
+        elif kind == "read":
+            subj_t = rng.choice(("Read: ", "Read: ", "Read receipt: ")) + "{subject}"
+            body_t = other.READ_BODY
+            auto_headers = {}
+        else:  # delivered
+            subj_t = rng.choice(("Delivered: ", "Relayed: ")) + "{subject}"
+            body_t = rng.choice(other.DELIVERED_BODIES)
+            sender = ("Microsoft Outlook", f"postmaster@{domain}")
+            auto_headers = {"Auto-Submitted": "auto-replied"} if rng.random() < 0.5 else {}
+        if kind in ("ooo", "holiday", "leave", "moved", "noreply"):
+            r = rng.random()
+            if r < 0.2:
+                auto_headers = {"Auto-Submitted": "auto-replied"}
+            elif r < 0.32:
+                auto_headers = {}
+        sd = Draft(rng, "formal")
+        self.composer.render(sd, subj_t, s, noisy=False)
         d = Draft(rng, "formal")
-        self.composer.render(d, rng.choice(templates.OOO_BODIES), s, noisy=False)
-        prefix = rng.choice(("Automatic reply: ", "Out of Office: ", "Auto: ", "Out of office - "))
-        mid = self.message_id(contact.email.split("@")[1])
+        self.composer.render(d, body_t, s, noisy=False)
+        entities: list[dict[str, Any]] = []
+        entities += subj_entities if "{subject}" in subj_t else sd.entities
+        entities += (subj_entities if "{subject}" in body_t else []) + d.entities
+        mid = self.message_id(domain)
         raw = self.build(
-            sender=(contact.name, contact.email),
+            sender=sender,
             to=[(f"{mailbox}", f"{mailbox}@{OUR_DOMAIN}")],
             cc=None,
-            subject=prefix + subject,
+            subject=sd.text(),
             body=d.text(),
             when=at,
             msgid=mid,
             in_reply_to=in_reply_to,
-            extra_headers={
-                "Auto-Submitted": "auto-replied",
-                "X-Autoreply": "yes",
-                "X-Auto-Response-Suppress": "All",
-            },
+            extra_headers=auto_headers,
         )
         self.push(
             at,
             mailbox,
             raw,
-            self.truth(
-                mid, at, "auto_reply", None, _dedupe(subj_entities), contact.email, "inbound"
-            ),
+            self.truth(mid, at, "auto_reply", None, _dedupe(entities), sender[1], "inbound"),
         )
 
     def bounce(self, when: datetime, mailbox: str, bad_address: str, subject: str) -> None:
@@ -865,28 +1219,159 @@ class Mailroom:
             self.truth(mid, when, "auto_reply", None, [], "MAILER-DAEMON", "inbound"),
         )
 
-    def bulk(self, when: datetime, mailbox: str, product: Product) -> None:
-        """A newsletter or spam message (bulk headers, unsubscribe link)."""
+    def bulk(self, when: datetime, mailbox: str, products: list[Product]) -> None:
+        """Bulk mail and spam: newsletters, exporters' cold pitches, service spam, trade-fair
+        and webinar invitations, portal lead alerts, phishing (see templates_other)."""
         rng = self.rng
-        name, address, subjects, bodies = rng.choice(templates.NEWSLETTERS)
+        names = list(other.BULK_KINDS)
+        kind = rng.choices(names, weights=[other.BULK_KINDS[k][1] for k in names])[0]
+        table, _, bulk_share, layouts = other.BULK_KINDS[kind]
+        items = []
+        for p in products:
+            qty = formats.pick_pack_count(rng, p) * p.pack_size_kg
+            if kind == "cold_cn":
+                qty = p.pack_size_kg * max(1, round(20000 / p.pack_size_kg))
+            items.append(Item(p, qty, round(p.base_price_per_kg * rng.uniform(0.85, 1.1), 1)))
+        amount = {
+            "service": rng.choice((rng.randrange(2, 15) * 1000 - 1, rng.randrange(5, 60) * 100000)),
+            "fair": rng.randrange(40, 250) * 1000,
+            "phish": rng.randrange(12000, 180000),
+            "lottery": rng.choice((1.5, 2.5, 5, 25)) * 10**7,
+        }.get(kind, 25000)
+        person = rng.choice(
+            ("Ravi Kumar", "Neha Sharma", "Amit Verma", "Pooja Singh", "Rahul Mishra")
+        )
+        sender_co = ""
+        if kind == "news":
+            sender = rng.choice(other.NEWS_SENDERS)
+        elif kind == "cold_cn":
+            first = rng.choice(other.CN_FIRST)
+            x = rng.choice(other.CN_X)
+            sender_co = rng.choice(other.CN_COMPANY).format(x=x)
+            person = first
+            address = rng.choice(
+                (
+                    f"{first.lower()}@{x.lower()}chem.com",
+                    f"{first.lower()}{rng.randrange(10, 99)}@163.com",
+                    f"{x.lower()}{rng.randrange(100, 999)}@126.com",
+                    f"sales{rng.randrange(1, 9)}@{x.lower()}-chem.cn",
+                )
+            )
+            sender = (rng.choice((first, f"{first} - {sender_co}", sender_co)), address)
+        elif kind == "cold_in":
+            person = rng.choice(other.IN_NAMES)
+            x = rng.choice(other.IN_X)
+            sender_co = rng.choice(other.IN_COMPANY).format(x=x)
+            slug = re.sub(r"[^a-z]", "", x.lower())
+            address = rng.choice(
+                (
+                    f"{person.split()[0].lower()}.{slug}@gmail.com",
+                    f"sales@{slug}chemicals.in",
+                    f"marketing@{slug}industries.com",
+                )
+            )
+            sender = (rng.choice((person, sender_co)), address)
+        elif kind == "service":
+            sender = rng.choice(other.SERVICE_SENDERS)
+            sender_co = sender[0]
+        elif kind == "fair":
+            fair, venue, dates = rng.choice(other.FAIRS)
+            slug = re.sub(r"[^a-z0-9]", "", fair.lower())[:16]
+            sender = (fair, f"invite@{slug}.org")
+        elif kind == "webinar":
+            sender = rng.choice(
+                (
+                    ("ChemBiz Academy", "learn@chembizacademy.in"),
+                    ("Tax Mitra Consultants", "events@taxmitra-filing.in"),
+                    ("Trade Promotion Council", "events@tpc-events.in"),
+                )
+            )
+            sender_co = sender[0]
+        elif kind == "portal":
+            sender = rng.choice(other.PORTAL_SENDERS)
+        elif kind == "phish":
+            sender = rng.choice(other.PHISH_SENDERS)
+        else:
+            sender = rng.choice(other.LOTTERY_SENDERS)
+            person = rng.choice(("James Williams", "David Brown", "Peter Okafor"))
+        domain = sender[1].split("@")[1]
+        extra = {
+            "first": person.split()[0],
+            "sender": person if kind not in ("portal", "news") else sender[0],
+            "sender_co": sender_co or sender[0],
+            "mailbox": f"{mailbox}@{OUR_DOMAIN}",
+            "link": rng.choice(other.LINKS).format(n=rng.randrange(10**5, 10**6), domain=domain),
+            "week": str(rng.randint(23, 48)),
+            "webinar": rng.choice(other.WEBINARS),
+            "when_text": rng.choice(
+                (
+                    "Saturday, 4 PM",
+                    "this Friday at 11 AM",
+                    "Wednesday, 3:30 PM IST",
+                    "tomorrow, 5 PM",
+                )
+            ),
+        }
+        if kind == "fair":
+            extra.update(fair=fair, venue=venue, fair_dates=dates)
         s = Slots(
-            items=[Item(product, 0.0, round(product.base_price_per_kg * rng.uniform(0.9, 1.1), 1))]
+            items=items,
+            amount=float(amount),
+            city=rng.choice(
+                other.IN_CITY
+                if kind == "cold_in"
+                else (
+                    "Mumbai",
+                    "Pune",
+                    "Surat",
+                    "Ludhiana",
+                    "Chennai",
+                    "Kanpur",
+                    "Indore",
+                    "Rajkot",
+                )
+            ),
+            extra=extra,
         )
         subj = Draft(rng, "formal")
-        self.composer.render(subj, rng.choice(subjects), s, noisy=False)
+        self.composer.render(subj, pick(rng, table["subjects"], s), s, noisy=False)
         d = Draft(rng, "formal")
-        self.composer.render(d, rng.choice(bodies), s, noisy=False)
-        d.say("\n\nTo stop receiving these emails, click unsubscribe.\n", False)
-        domain = address.split("@")[1]
+        pitches = [t for t in table.get("pitches", table.get("offers", ())) if fillable(t, s)]
+        chosen = rng.sample(pitches, k=1 if "offers" in table else rng.choice((1, 1, 2)))
+        parts = [pick(rng, table["openers"], s)]
+        if "intros" in table:
+            parts.append(pick(rng, table["intros"], s))
+        parts += chosen
+        parts.append(pick(rng, table["ctas"], s))
+        parts.append(pick(rng, table["signoffs"], s))
+        sep = rng.choice(("\n\n", "\n\n", "\n"))
+        for i, part in enumerate(p for p in parts if p):
+            if i:
+                d.say(sep, False)
+            self.composer.render(d, part, s, noisy=False)
+        headers: dict[str, str] = {}
+        if rng.random() < bulk_share:
+            headers["Precedence"] = "bulk"
+            headers["List-Unsubscribe"] = (
+                f"<mailto:unsubscribe@{domain}>, <https://{domain}/u?id={rng.randrange(10**8)}>"
+            )
+            if rng.random() < 0.5:
+                headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            d.say(
+                rng.choice(
+                    (
+                        "\n\nTo stop receiving these emails, click unsubscribe.\n",
+                        "\n\nYou are receiving this mail because you registered with us. Unsubscribe | Manage preferences\n",
+                        f"\n\nThis email was sent to {mailbox}@{OUR_DOMAIN}. If you no longer wish to receive these emails, unsubscribe here.\n",
+                    )
+                ),
+                False,
+            )
+        elif kind in ("service", "cold_in") and rng.random() < 0.4:
+            d.say("\n\nIf you do not wish to receive such mails, reply REMOVE.\n", False)
         mid = self.message_id(domain)
-        headers = {
-            "Precedence": "bulk",
-            "List-Unsubscribe": f"<mailto:unsubscribe@{domain}>, <https://{domain}/u?id={rng.randrange(10**8)}>",
-        }
-        if rng.random() < 0.5:
-            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         raw = self.build(
-            sender=(name, address),
+            sender=sender,
             to=[(f"{mailbox}", f"{mailbox}@{OUR_DOMAIN}")],
             cc=None,
             subject=subj.text(),
@@ -894,7 +1379,7 @@ class Mailroom:
             when=when,
             msgid=mid,
             extra_headers=headers,
-            layout=rng.choice(("html", "alternative")),
+            layout=rng.choice(layouts),
         )
         self.push(
             when,
@@ -906,7 +1391,7 @@ class Mailroom:
                 "newsletter_spam",
                 None,
                 _dedupe(subj.entities + d.entities),
-                address,
+                sender[1],
                 "inbound",
             ),
         )

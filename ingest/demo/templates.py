@@ -127,7 +127,7 @@ SUBJECTS = {
         "New PO - {product} {qty}",
         "PURCHASE ORDER",
         "Order for {product}",
-        "PO {po} - {company}",
+        "{po} - {company}",
         "Please find PO",
         "Order",
     ),
@@ -420,82 +420,18 @@ BODIES: dict[str, dict[str, tuple[str, ...]]] = {
             "{company} invites sealed bids for annual rate contract of {product}, estimated quantity {qty}. Tender reference {tender_id}. Bids due on {due_date}.",
             "Corrigendum to tender {tender_id}: the bid due date for supply of {product} is extended to {due_date}. Quantity revised to {qty}.",
             "Limited tender enquiry {tender_id}: {company} requires {product}, {qty}, delivery at {city}. Please submit your offer before {due_date}.",
-            "Tender Reference: {tender_id}\\nTitle: Rate contract for {product}\\nEstimated quantity: {qty}\\nEarnest Money Deposit: {amount}\\nClosing date: {due_date}\\nBuyer: {company}, {city}",
+            "Tender Reference: {tender_id}\nTitle: Rate contract for {product}\nEstimated quantity: {qty}\nEarnest Money Deposit: {amount}\nClosing date: {due_date}\nBuyer: {company}, {city}",
             "GeM bid {tender_id} has been published for {product}. Quantity {qty}. Consignee location {city}. Bid end date {due_date}.",
             "We invite your quotation for supply of {product} ({qty}) to our {city} works. Enquiry No. {tender_id}. Offers must reach us by {due_date}.",
-            "Dear Vendor,\\n\\n{company} has floated an open tender ({tender_id}) for {product}. Estimated value of the EMD is {amount}. Pre-bid meeting on {due_date}.",
-            "Bid Number: {tender_id}\\nItem Category: {product}\\nTotal Quantity: {qty}\\nDepartment: {company}\\nBid End Date/Time: {due_date}",
+            "Dear Vendor,\n\n{company} has floated an open tender ({tender_id}) for {product}. Estimated value of the EMD is {amount}. Pre-bid meeting on {due_date}.",
+            "Bid Number: {tender_id}\nItem Category: {product}\nTotal Quantity: {qty}\nDepartment: {company}\nBid End Date/Time: {due_date}",
             "Re-tender notice {tender_id}: supply of {product}, quantity {qty}, for {company}. Due date {due_date}.",
             "Annual rate contract for water treatment chemicals including {product} ({qty}). Tender {tender_id}, {company}. Submission by {due_date}.",
             "Notice inviting tender {tender_id}. {company}, {city} invites bids from manufacturers and authorised distributors of {product}. Quantity: {qty}. EMD: {amount}.",
-            "Tender alert for your keywords: {product}\\n{company} - {tender_id} - Qty {qty} - closing {due_date}",
+            "Tender alert for your keywords: {product}\n{company} - {tender_id} - Qty {qty} - closing {due_date}",
         ),
     },
 }
-
-NEWSLETTERS = (
-    (
-        "Chemical Market Weekly",
-        "news@chemweekly-digest.in",
-        (
-            "{product} prices firm at {rate} in Mumbai market",
-            "Weekly price trends: {product} steady, solvents soft",
-            "Market watch: {product} at {rate}",
-        ),
-        (
-            "This week {product} traded at {rate} ex-Mumbai on steady demand from downstream users. Solvent prices eased on higher imports.",
-            "Market update: {product} was quoted at {rate} in Ahmedabad. Buyers remain cautious ahead of the festive season.",
-        ),
-    ),
-    (
-        "IndiaMART Buy Leads",
-        "buyleads@indiamart-alerts.net",
-        ("10 new buy leads for your products", "Buyers are looking for {product}"),
-        (
-            "Buyers near you are looking for {product}. Upgrade to a premium plan to contact them now.",
-            "You have new enquiries waiting. Log in to view buyer details and respond before your competitors.",
-        ),
-    ),
-    (
-        "ChemExpo 2025",
-        "invite@chemexpo-india.org",
-        ("Invitation: ChemExpo India 2025, Mumbai", "Last chance to book your stall at ChemExpo"),
-        (
-            "Join 500+ exhibitors at Asia's largest chemicals expo. Book your stall today at a special early bird rate.",
-            "Register now for free visitor passes. Meet manufacturers of {product} and more.",
-        ),
-    ),
-    (
-        "SEO Experts",
-        "rank1seo.services@gmail.com",
-        ("Get your website on Google page 1", "Re: Website proposal", "Increase your sales 300%"),
-        (
-            "Dear Business Owner, I noticed your website is not ranking on Google. We can get you to page 1 in 30 days. Reply for a free audit.",
-            "Hi, we offer SEO, SMM and website design at lowest prices. Please share your number for a quick call.",
-        ),
-    ),
-    (
-        "Lucky Draw Team",
-        "claims@lucky-winner-india.co",
-        ("Congratulations! You have won", "CLAIM YOUR PRIZE NOW"),
-        (
-            "Your email was selected in our annual draw. Send your bank details to claim the prize amount.",
-            "URGENT: your prize will expire today. Reply with your name, address and PAN to claim.",
-        ),
-    ),
-    (
-        "GST Updates",
-        "updates@gst-compliance-news.in",
-        (
-            "GST Council decisions: what changes for chemical traders",
-            "E-invoicing threshold update",
-        ),
-        (
-            "Read our analysis of the latest GST notifications and their impact on e-way bills and e-invoicing for traders.",
-            "Webinar: GST compliance for chemical distributors. Register free.",
-        ),
-    ),
-)
 
 OOO_BODIES = (
     "I am out of office from {date} to {due_date} with limited access to email. For urgent matters please contact {name} on {phone}.",
@@ -535,12 +471,635 @@ OUR_REPLIES = {
 }
 
 FOLLOW_UPS = {
-    "formal": (
-        "Thank you for the quick reply. Please confirm the earliest dispatch date.",
-        "Noted. We will revert with our confirmation shortly.",
-        "Thanks. Kindly reconsider the rate, we have a better offer from another supplier.",
-        "Received with thanks.",
-    ),
-    "terse": ("ok noted", "thx. pls confirm date", "rate high, pls revise", "recd thanks"),
-    "hinglish": ("theek hai, date confirm karo", "rate thoda kam karo bhai", "ok ji, mil gaya"),
+    "formal": ("Noted. We will revert with our confirmation shortly.", "Received with thanks."),
+    "terse": ("ok noted", "recd thanks", "ok"),
+    "hinglish": ("ok ji, mil gaya", "theek hai ji"),
 }
+#: Follow-ups that only make sense in a thread of one intent, by intent and style.
+FOLLOW_UPS_BY_INTENT = {
+    "price_enquiry": {
+        "formal": (
+            "Thank you for the quick reply. Please confirm the earliest dispatch date.",
+            "Thanks. Kindly reconsider the rate, we have a better offer from another supplier.",
+        ),
+        "terse": ("thx. pls confirm date", "rate high, pls revise"),
+        "hinglish": ("theek hai, date confirm karo", "rate thoda kam karo bhai"),
+    },
+    "order_status": {
+        "formal": ("Please share the LR copy once the vehicle leaves.",),
+        "terse": ("pls send vehicle no", "ok. pls share LR"),
+        "hinglish": ("gaadi number bhejo jab nikle", "kal tak pakka aana chahiye"),
+    },
+    "sample_request": {
+        "formal": ("Kindly share the courier docket number.",),
+        "terse": ("docket no pls",),
+        "hinglish": ("courier ka docket number bhejo",),
+    },
+    "coa_request": {
+        "formal": ("Kindly also send the MSDS.",),
+        "terse": ("pls send hard copy also",),
+        "hinglish": ("MSDS bhi bhej do",),
+    },
+    "quality_complaint": {
+        "formal": ("Please expedite, our production is affected.",),
+        "terse": ("pls revert today",),
+        "hinglish": ("jaldi batao, production ruka hua hai",),
+    },
+    "invoice_payment": {
+        "formal": ("Thank you for the confirmation.",),
+        "terse": ("ok thx",),
+        "hinglish": ("dhanyavaad ji",),
+    },
+}
+
+
+# -- more variety ------------------------------------------------------------------------
+#
+# The phrasings below widen what the generator writes: more openings and closings, short
+# and subject-only mails, long formal letters, Hinglish and chat-style chasers, PO
+# amendments, and prior-thread subjects for replies typed on top of an earlier mail of a
+# different intent. They are merged into the tables above by `_extend`.
+
+
+def _extend(table: dict, more: dict) -> None:
+    for key, value in more.items():
+        if isinstance(value, dict):
+            _extend(table.setdefault(key, {}), value)
+        else:
+            table[key] = tuple(table.get(key, ())) + tuple(value)
+
+
+_extend(
+    GREETINGS,
+    {
+        "formal": (
+            "Dear Sirs,",
+            "Dear {name} Sir,",
+            "Respected {name} ji,",
+            "Good afternoon,",
+            "Dear Concern,",
+            "To,\nThe Sales Manager,\n{ourco}\n\nDear Sir,",
+            "Kind attention: Mr. {name}",
+            "Dear Madam,",
+            "Dear All,",
+            "Hi {name}, good morning.",
+            "Sir,",
+            "Dear Valued Supplier,",
+        ),
+        "terse": (
+            "Hi sir",
+            "hello",
+            "{name},",
+            "Dear {name}",
+            "hi all",
+            "Gd evng",
+            "Hey {name}",
+            "Sir ji",
+        ),
+        "hinglish": (
+            "Namaste sir,",
+            "Jai Shree Krishna {name} ji,",
+            "Sat Sri Akal ji",
+            "Hello {name} ji",
+            "Bhai,",
+            "Pranam sir,",
+            "Radhe Radhe",
+            "Sir ji namaste",
+        ),
+    },
+)
+_extend(
+    CLOSINGS,
+    {
+        "formal": (
+            "Yours truly,",
+            "Thanks & Best Regards,",
+            "Kind regards,",
+            "Thanks in advance.\n\nRegards,",
+            "Thanking you and assuring you of our best co-operation at all times.\n\nYours faithfully,",
+            "With warm regards,",
+            "Rgds,",
+            "Please acknowledge.\n\nThanks & Regards,",
+        ),
+        "terse": (
+            "thanks n regards",
+            "Regds",
+            "Sent from my Samsung Galaxy smartphone.",
+            "Sent from Yahoo Mail on Android",
+            "Get Outlook for Android",
+            "ty",
+            "",
+            "-",
+        ),
+        "hinglish": (
+            "Dhanyawad ji",
+            "Thank you ji",
+            "Aapka shukriya",
+            "Jai Hind",
+            "Radhe Radhe",
+            "thx bhai",
+            "Sent from my iPhone",
+        ),
+    },
+)
+_extend(
+    EXTRA_LINES,
+    {
+        "formal": (
+            "Please treat this as most urgent.",
+            "An early reply will be highly appreciated.",
+            "Kindly ignore if already done.",
+            "Please call the undersigned in case of any clarification.",
+            "This has the approval of our management.",
+            "Kindly do not delay further.",
+        ),
+        "terse": (
+            "pls confirm by tmrw",
+            "revert by eod pls",
+            "call me once u see this",
+            "its urgent",
+            "pls ack",
+            "waiting",
+        ),
+        "hinglish": (
+            "kal tak bata dena",
+            "abhi tak kuch reply nahi aaya",
+            "kripya jaldi karein",
+            "sir ji dekh lo please",
+            "aaj shaam tak confirm karo",
+            "phone nahi utha rahe aap",
+        ),
+    },
+)
+
+#: Lines that open a long formal letter, before the request itself.
+PREAMBLES = (
+    "With reference to the above subject, we would like to state as follows.",
+    "This has reference to our telephonic conversation with your Mr. {name} today.",
+    "We refer to our earlier correspondence on the subject.",
+    "At the outset we thank you for your continued support.",
+    "We write to you in connection with the subject matter.",
+    "As per the discussion held with your representative during his last visit,",
+    "Further to our mail of last week,",
+    "Greetings from {company}.",
+    "We hope this mail finds you well.",
+    "This is with reference to the captioned matter.",
+)
+
+#: Sentences a long formal letter adds after the request.
+LONG_CONTEXT = (
+    "We have been associated with your organisation for the last several years and have always appreciated your support and timely service.",
+    "Please note that our plant runs round the clock and any interruption in the supply chain directly affects our commitments to our own customers.",
+    "We would also request you to ensure that all documents, i.e. invoice, packing list, COA and e-way bill, accompany the consignment.",
+    "Our accounts and stores departments have been kept in copy of this mail for their information and necessary action.",
+    "In case of any clarification, you may contact the undersigned on the mobile number given below during office hours.",
+    "We trust that you will give this matter your immediate personal attention and oblige.",
+    "Kindly also note that from next quarter all communication should mention our vendor code along with the relevant document numbers.",
+    "We look forward to a long and mutually beneficial business relationship with your esteemed organisation.",
+)
+
+#: Subjects that do not give the intent away (any inbound customer mail may carry one).
+VAGUE_SUBJECTS = (
+    "Urgent",
+    "URGENT!!",
+    "Reg.",
+    "Request",
+    "Follow up",
+    "Query",
+    "Important",
+    "{company}",
+    "Mail from {company}",
+    "Kind attention",
+    "Hi",
+    "",
+    "reminder",
+    "Pls check",
+    "Sir pls see",
+    "fyi",
+    "Regarding our discussion",
+    "Need help",
+    "For your action",
+    "Re:",
+)
+
+_extend(
+    SUBJECTS,
+    {
+        "price_enquiry": (
+            "Requirement",
+            "Quote pls",
+            "Offer required - {product}",
+            "Price for {qty} {product}",
+            "rate bhejo {product}",
+            "Fresh requirement - {company}",
+        ),
+        "sample_request": (
+            "Sample needed urgently",
+            "{product} - trial",
+            "Lab sample",
+            "Sample for {company}",
+        ),
+        "new_business": (
+            "Supplier registration",
+            "Business opportunity",
+            "Looking for distributor",
+            "Enquiry from new customer",
+        ),
+        "purchase_order": (
+            "PO",
+            "PFA PO",
+            "Revised {po}",
+            "PO amendment - {po}",
+            "Amended PO - qty change",
+            "Order placed",
+            "Our order for {product}",
+            "{po} - pls note",
+            "Purchase order - {company}",
+            "PO copy",
+            "Confirmed order",
+        ),
+        "order_status": (
+            "status?",
+            "Any update?",
+            "Reminder: pending material {po}",
+            "3rd REMINDER - {order}",
+            "2nd reminder - material not received",
+            "Vehicle details",
+            "LR copy pls",
+            "E-way bill and LR required - {order}",
+            "Delivery date confirmation - {po}",
+            "dispatch hua kya?",
+            "Balance quantity - {order}",
+            "Escalation: delay in supply against {po}",
+            "ETA pls",
+            "Where is my material",
+            "Order {po}",
+        ),
+        "invoice_payment": (
+            "Payment",
+            "Statement of account",
+            "TDS certificate",
+            "Bank details change",
+            "Pending payment",
+            "bhugtan",
+            "Credit note required - {invoice}",
+        ),
+        "coa_request": (
+            "COA",
+            "TC pls",
+            "COA pending - {order}",
+            "Documents required - {invoice}",
+            "MSDS/TDS",
+            "COA for {po}",
+            "test report chahiye",
+            "Analysis report - {product}",
+        ),
+        "quality_complaint": (
+            "Complaint",
+            "Rejection",
+            "Problem in material - {order}",
+            "Quality problem against {po}",
+            "Material not as per spec",
+            "Debit note - {invoice}",
+            "Short supply - {invoice}",
+            "Leakage in drums",
+        ),
+    },
+)
+
+#: Whole requests typed into the subject line, with an empty body (or only a signature).
+SUBJECT_ONLY = {
+    "price_enquiry": (
+        "rate for {product} {qty}?",
+        "Pls quote {product} - {qty}",
+        "{product} ka rate bhejo",
+        "best price {product} {qty} FOR {city}",
+    ),
+    "sample_request": ("pls send {product} sample", "{product} sample bhejo {sample_qty}"),
+    "new_business": ("Want to buy {product} regularly - pls call",),
+    "purchase_order": (
+        "PFA {po}",
+        "{po} attached",
+        "{po} - {product} {qty}",
+        "Order: {product} {qty} @ {rate}",
+    ),
+    "order_status": (
+        "status of {order}?",
+        "any update on {po}",
+        "{po} dispatch status?",
+        "vehicle no for {order} pls",
+        "gaadi kab niklegi {po}",
+        "LR copy bhejo {order}",
+        "when will {product} reach",
+    ),
+    "invoice_payment": (
+        "payment done {amount} utr {utr}",
+        "pls send copy of {invoice}",
+        "{invoice} ka payment kab tak chahiye?",
+    ),
+    "coa_request": (
+        "COA pls {invoice}",
+        "COA bhejo {order}",
+        "pls send TC batch {batch}",
+        "MSDS + COA {product}",
+    ),
+    "quality_complaint": (
+        "material rejected {invoice}",
+        "{product} quality bad - batch {batch}",
+        "maal kharab hai {order}",
+    ),
+}
+
+#: What a colleague types on top of a forwarded mail.
+FORWARD_NOTES = {
+    "formal": (
+        "Please see below.",
+        "FYI and needful action.",
+        "Please find below mail for your reference.",
+        "Forwarding as discussed.",
+        "Please check the trailing mail and do the needful.",
+        "Dear Sir, please look into the below mail from our plant.",
+        "Kindly refer to the mail below and revert.",
+        "Please see below request from our user department.",
+    ),
+    "terse": (
+        "pls check below",
+        "pls see below and revert",
+        "fyi",
+        "pls check and revert",
+        "see below pls",
+        "pls handle",
+        "?",
+    ),
+    "hinglish": (
+        "neeche wala mail dekho please",
+        "sir ye dekh lo, urgent hai",
+        "bhai niche dekho aur reply karo",
+        "ye mail dekh ke jaldi batao",
+    ),
+}
+
+#: Subjects of an earlier mail that a customer replies on top of, by that mail's intent.
+PRIOR_SUBJECTS = {
+    "price_enquiry": (
+        "Quotation for {product}",
+        "Our offer - {product}",
+        "Price list w.e.f. 1st of the month",
+        "Rate enquiry - {product}",
+    ),
+    "purchase_order": ("Purchase Order {po}", "{po}", "Order confirmation - {po}"),
+    "order_status": ("Dispatch details - {order}", "Material dispatched against {po}"),
+    "invoice_payment": ("Invoice {invoice}", "Outstanding statement", "Payment reminder"),
+    "coa_request": ("COA - {product}", "Test certificate - batch {batch}"),
+    "sample_request": ("Sample dispatched - {product}",),
+    "quality_complaint": ("Complaint - {invoice}",),
+}
+
+#: The body of that earlier mail (shown quoted, never counted).
+PRIOR_TEXTS = {
+    "price_enquiry": (
+        "Please find our best offer for {product}: {rate} + GST, ex-godown. Offer valid for 3 days.",
+        "Dear Sir,\n\nAs requested, our rate for {product} is {rate}, delivery within a week.",
+    ),
+    "purchase_order": (
+        "Please find attached our {po}. Kindly confirm acceptance.",
+        "We confirm receipt of your {po}. Material will be dispatched shortly.",
+    ),
+    "order_status": (
+        "Material against {order} has been dispatched today. LR copy attached.",
+        "Dear Sir,\n\nPlease note that your {po} is planned for dispatch this week.",
+    ),
+    "invoice_payment": (
+        "Please find attached invoice {invoice}. Kindly release payment as per terms.",
+        "Dear Sir,\n\nAs per our books an amount of {amount} is outstanding. Kindly arrange payment.",
+    ),
+    "coa_request": ("Please find attached the COA of {product}, batch {batch}.",),
+    "sample_request": ("We have dispatched the sample of {product} by courier today.",),
+    "quality_complaint": ("We have received your complaint and our QC team is checking it.",),
+}
+
+_extend(
+    BODIES,
+    {
+        "price_enquiry": {
+            "formal": (
+                "We are in receipt of an enquiry from our end user for {product}. Kindly quote your lowest rate for {qty}, delivered {city}, along with validity of offer.",
+                "Please send your quotation for {product} on the company letterhead. Quantity {qty}. Kindly mention HSN code, GST rate and delivery period.",
+                "Kindly let us know whether you can supply {product} regularly. Please quote for {qty} for our {city} factory.",
+            ),
+            "terse": (
+                "rate pls {product}",
+                "{product}?? rate + availability",
+                "quote {qty} {product} FOR {city} asap",
+                "pls share todays price {product}. qty {qty}",
+            ),
+            "hinglish": (
+                "sir ji {product} ka aaj ka bhav kya hai? {qty} ka order dena hai",
+                "{product} available hai kya? rate batao {qty} ke liye",
+                "bhai {city} delivery ka rate do {product}, {qty}",
+            ),
+        },
+        "sample_request": {
+            "formal": (
+                "Kindly arrange to send a representative sample of {product} ({sample_qty}) along with COA, TDS and MSDS for approval by our customer.",
+                "We wish to evaluate {product} from your source. Please courier {sample_qty} to our plant at {city} at the earliest.",
+            ),
+            "terse": (
+                "sample {product} {sample_qty} pls. urgent for trial",
+                "pls courier {product} sample tmrw",
+            ),
+            "hinglish": (
+                "{product} ka sample chahiye {sample_qty}, kal tak bhej do",
+                "sample bhejo ji {product} ka, customer ko dikhana hai",
+                "bhai trial ke liye {sample_qty} {product} bhejna, COA ke saath",
+            ),
+        },
+        "new_business": {
+            "formal": (
+                "We are a reputed {industry} company with our works at {city}. We wish to source {product} from you on a regular basis. Kindly send your vendor registration documents, cancelled cheque and GST certificate.",
+                "Our management has decided to develop a second source for {product}. Please send your company profile, list of major customers and credit terms.",
+            ),
+            "terse": (
+                "we need reliable supplier for {product}. can we meet?",
+                "pls send catalogue and terms. {company}, {city}",
+            ),
+            "hinglish": (
+                "sir hum naye customer hai, {product} har mahine chahiye, approx {qty}. milne aa sakte hai?",
+                "hamara purana supplier band ho gaya, {product} aap de sakte ho kya? call karo",
+                "namaskar ji, hum {company} se hai. {product} ke liye naya vendor chahiye, catalogue bhejo",
+            ),
+        },
+        "purchase_order": {
+            "formal": (
+                "Please find attached our purchase order. Kindly acknowledge and confirm the dispatch schedule.",
+                "PFA our {po} for your necessary action. Kindly mention the PO number on your invoice and send the COA along with material.",
+                "This is a revised PO. Please note the quantity of {product} has been revised to {qty}; all other terms remain unchanged. {po}",
+                "Kindly note the amendment in our {po}: rate revised to {rate} as per your latest offer. Please update your sales order accordingly.",
+                "We are pleased to release our {po} for {qty} of {product}. Delivery required at our {city} plant by {date}.",
+                "Please refer to our telephonic discussion. We confirm the order for {product}, {qty} at {rate}. Formal PO will follow. Kindly dispatch meanwhile.",
+                "Please cancel our earlier PO and consider this amended {po} with quantity {qty} for {product}.",
+            ),
+            "terse": (
+                "PFA PO",
+                "PFA PO. pls ack",
+                "please find attached our PO",
+                "{po} attached. pls dispatch by {date}",
+                "revised PO attached. qty changed to {qty}",
+                "order: {product} {qty}. rate as discussed. {po}",
+                "PO amendment - qty {qty}, rest same. {po}",
+            ),
+            "hinglish": (
+                "PO attach kiya hai, dekh lo",
+                "{product} ka naya PO bheja hai, {qty}. kal tak dispatch karo",
+                "sir revised PO bhej raha hu, qty {qty} kar di hai. {po}",
+                "order final hai ji, {product} {qty} @ {rate}, PO baad me bhejte hai",
+            ),
+        },
+        "order_status": {
+            "formal": (
+                "This is our third reminder regarding the pending supply against {po}. Kindly confirm the dispatch date today itself, failing which we will be forced to cancel the order.",
+                "Please confirm the delivery date for {product} against our {po}. Our stores need to plan the unloading.",
+                "Kindly share the vehicle number, driver contact, LR copy and e-way bill for the material dispatched against {order}.",
+                "We have received only part of the quantity against {order}. Kindly advise when the balance material will be dispatched.",
+                "Kindly confirm the dispatch schedule of the pending quantity against our {po}; only one vehicle has reached so far.",
+                "Kindly confirm that the material against our {po} will reach us by {date}, as committed by your sales team.",
+                "Despite repeated reminders, the material against {po} has not been dispatched. Please escalate the matter to your management.",
+                "Please share the courier docket number / tracking details for the consignment against {order}.",
+            ),
+            "terse": (
+                "status?",
+                "any update on {po}",
+                "pls confirm dispatch date {order}",
+                "vehicle no + LR copy pls. {order}",
+                "eway bill pls for {po}",
+                "2nd reminder. {po} material still not recd",
+                "ETA of {product}? {po}",
+                "balance qty kab? {order}",
+                "part material recd against {po}, rest when?",
+                "dispatched? {po}",
+            ),
+            "hinglish": (
+                "bhai maal kab niklega? {po}",
+                "dispatch hua kya {order}?",
+                "gaadi ka number bhejo, {po} ka maal aaj aana tha",
+                "LR copy bhejo please {order}",
+                "sir ji abhi tak maal nahi aaya, {po}. kal tak pakka?",
+                "aadha maal aaya hai {order} ka, baaki kab bhejoge?",
+                "{po} ka baaki maal kab aayega? sirf aadha aaya hai",
+                "e-way bill bhejo jaldi, gaadi gate pe khadi hai. {po}",
+                "delivery date confirm karo {product} ka, {qty} pending hai",
+            ),
+        },
+        "invoice_payment": {
+            "formal": (
+                "Please note that our payment cycle has changed. Payment against invoice {invoice} will be made on {date}.",
+                "Kindly send the TDS certificate details; we have deducted TDS on invoice {invoice}.",
+                "We have not received the credit note for the rate difference in invoice {invoice}. Kindly send it so that we can release the balance payment.",
+                "Please find attached our payment advice for {amount} against your invoice {invoice}.",
+            ),
+            "terse": (
+                "pmt released {amount}. pls check",
+                "pls send ledger copy",
+                "amt {amount} credited today. utr {utr}",
+            ),
+            "hinglish": (
+                "bhugtan ho gaya hai {invoice} ka, UTR {utr}",
+                "paisa kal tak aa jayega sir, {invoice}",
+                "sir ji payment thoda late hoga, {invoice} ka. next week pakka",
+                "ledger bhejo please, hisaab milana hai",
+            ),
+        },
+        "coa_request": {
+            "formal": (
+                "Kindly send the COA, TDS and MSDS of {product} supplied against our {po}. Our QA will not accept the material without these documents.",
+                "With reference to your invoice {invoice}, the COA was not received with the consignment. Please send the same by return mail.",
+                "Please send batch-wise test certificates for {product} dispatched against {order}.",
+            ),
+            "terse": (
+                "COA pls - {order}",
+                "pls send TDS + MSDS {product}",
+                "coa for {po}?",
+                "test report pls batch {batch}",
+                "COA missing. {invoice}",
+            ),
+            "hinglish": (
+                "COA bhej do {po} ka, material hold pe hai",
+                "sir {invoice} ka COA abhi tak nahi aaya, jaldi bhejo",
+                "{product} ka MSDS aur TDS chahiye, customer maang raha hai",
+                "batch {batch} ka test report bhejo ji",
+                "{order} ke saath COA nahi aaya bhai, mail karo",
+            ),
+        },
+        "quality_complaint": {
+            "formal": (
+                "The material supplied against our {po} ({product}, batch {batch}) has failed in our incoming inspection. Kindly arrange to lift the rejected quantity of {qty}.",
+                "We have observed foreign particles in {product} supplied against {order}. Please investigate and send your CAPA report.",
+                "The material received against invoice {invoice} is short by several bags. Kindly issue a credit note for the short quantity.",
+                "Please note that {qty} of {product} supplied against {order} has been rejected by our QC. Debit note will follow.",
+            ),
+            "terse": (
+                "{po} material rejected. pls arrange pickup",
+                "batch {batch} failed. {product}. pls call urgently",
+                "short qty recd against {invoice}",
+            ),
+            "hinglish": (
+                "{order} ka maal kharab nikla, {qty} wapas le jao",
+                "sir {po} ka material reject ho gaya, QC fail",
+                "drum leak ho rahe hai {product} ke, {invoice}. credit note bhejo",
+                "bori phati hui aayi hai, {product} me mitti mili hai. batch {batch}",
+            ),
+        },
+    },
+)
+
+#: Chat-style abbreviations senders use in place of a word (applied to what they type).
+ABBREVIATIONS = {
+    "please": ("pls", "plz", "pl"),
+    "Please": ("Pls", "Plz"),
+    "Kindly": ("Kindly", "Pls"),
+    "tomorrow": ("tmrw", "tmr"),
+    "quantity": ("qty",),
+    "Quantity": ("Qty",),
+    "amount": ("amt",),
+    "payment": ("pmt", "pymt"),
+    "Payment": ("Pmt",),
+    "received": ("rcvd", "recd", "rcd"),
+    "dated": ("dt",),
+    "regarding": ("regd", "reg."),
+    "your": ("ur", "yr"),
+    "you": ("u",),
+    "thanks": ("thx", "tks"),
+    "Thanks": ("Thx", "Tks"),
+    "material": ("matl", "mat."),
+    "immediately": ("immdtly",),
+    "required": ("reqd",),
+    "the earliest": ("the earliest", "earliest"),
+    "as soon as possible": ("asap",),
+    "at the earliest": ("asap", "at earliest"),
+    "information": ("info",),
+    "message": ("msg",),
+    "because": ("coz", "bcoz"),
+    "before": ("b4",),
+    "delivery": ("dlvry",),
+    "with": ("wid", "with"),
+}
+
+_extend(
+    BODIES,
+    {
+        "tender_notice": {
+            "formal": (
+                "Dear Supplier,\n\nYou are invited to participate in the e-tender {tender_id} published by {company} for procurement of {product} ({qty}). Bid end date: {due_date}.",
+                "Tender Summary\nReference No: {tender_id}\nProduct: {product}\nQty: {qty}\nTender Value: {amount}\nOpening Date: {due_date}\nState: {city}",
+                "A new bid has been published on GeM matching your registered category ({product}). Bid No. {tender_id}, quantity {qty}, buyer {company}. Last date {due_date}.",
+                "{company} requests your best quotation against enquiry {tender_id} for {product}, quantity {qty}, delivery at {city} stores. Quotations to reach by {due_date}.",
+                "Extension of due date: tender {tender_id} for {product} ({qty}) of {company} now closes on {due_date}.",
+                "Two-bid system tender {tender_id}: technical and price bids invited for {product}, quantity {qty}. EMD {amount}. Bid due {due_date}.",
+                "Daily tender digest\n\n1. {company}, {city}: supply of {product}, qty {qty}, ref {tender_id}, closing {due_date}",
+                "Open tender for rate contract of {product} for two years. Tender No {tender_id}, {company}. Estimated quantity {qty} per annum. Due date {due_date}.",
+                "Short tender notice {tender_id}: urgent requirement of {product} ({qty}) at {company}, {city}. Offers by {due_date}.",
+                "Reverse auction notice for {product} against tender {tender_id}. Participants are requested to log in before {due_date}.",
+            )
+        }
+    },
+)
