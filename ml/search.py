@@ -7,17 +7,21 @@ upserting the same email again replaces it instead of adding a copy.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
+from time import monotonic, sleep
 from typing import Any
 
 import numpy as np
 
 from ml.encoder import EMBEDDING_DIM
+
+log = logging.getLogger(__name__)
 
 COLLECTION = "emails"
 #: Namespace of the point ids (uuid5 of the email key); never change it, or upserts duplicate.
@@ -66,12 +70,26 @@ def to_datetime(value: DateLike, end_of_day: bool = False) -> datetime | None:
     return value
 
 
+#: How long a process waits for another process to release the embedded store.
+LOCAL_STORE_WAIT_S = 600.0
+
+
 @lru_cache(maxsize=4)
-def _local_client(path: str) -> Any:
+def _local_client(path: str, wait_s: float = LOCAL_STORE_WAIT_S) -> Any:
+    """The embedded store at ``path``. It admits one process at a time (two Dagster runs
+    scoring mail at once, say): wait for the other to finish rather than fail."""
     from qdrant_client import QdrantClient
 
     Path(path).mkdir(parents=True, exist_ok=True)
-    return QdrantClient(path=path)
+    deadline = monotonic() + wait_s
+    while True:
+        try:
+            return QdrantClient(path=path)
+        except RuntimeError as exc:
+            if "already accessed" not in str(exc) or monotonic() > deadline:
+                raise
+            log.info("embedded Qdrant store %s is busy; waiting", path)
+            sleep(1.0)
 
 
 def default_client() -> Any:

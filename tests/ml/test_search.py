@@ -69,3 +69,34 @@ def test_filters(index: EmailIndex) -> None:
 def test_wrong_embedding_size_is_refused(index: EmailIndex) -> None:
     with pytest.raises(ValueError, match="384"):
         index.upsert([{"email_key": "bad", "embedding": [0.1, 0.2]}])
+
+
+def test_a_busy_embedded_store_is_waited_for(tmp_path) -> None:
+    """A second process opening the embedded store waits for the first to let go."""
+    import subprocess
+    import sys
+    import time
+
+    from ml.search import _local_client
+
+    path = str(tmp_path / "store")
+    holder = _local_client(path)
+    opener = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from ml.search import _local_client;"
+            "t = time.monotonic(); _local_client(sys.argv[1], 60.0);"
+            "print(round(time.monotonic() - t, 1))",
+            path,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3.0)
+    assert opener.poll() is None  # still waiting while this process holds the store
+    holder.close()
+    _local_client.cache_clear()
+    out, _ = opener.communicate(timeout=60)
+    assert opener.returncode == 0
+    assert float(out.strip()) >= 2.5
