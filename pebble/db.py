@@ -32,7 +32,12 @@ WAREHOUSE_SCHEMAS = ("raw", "staging", "marts")
 
 @lru_cache(maxsize=4)
 def _embedded_server(pgdata: Path) -> Any:
-    import pgserver  # imported lazily: only the embedded path needs it
+    import warnings
+
+    with warnings.catch_warnings():
+        # platformdirs warns on import when XDG_RUNTIME_DIR is unset (servers, CI); harmless
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pgserver  # imported lazily: only the embedded path needs it
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     return pgserver.get_server(pgdata, cleanup_mode="stop")
