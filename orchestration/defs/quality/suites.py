@@ -192,6 +192,59 @@ PRELEAD_ROWS = TableSuite(
     "reasons, phones normalised to E.164.",
 )
 
+
+def _keys_and_amounts(
+    table: str, keys: tuple[str, ...], amounts: tuple[str, ...], what: str
+) -> TableSuite:
+    """A suite for line and detail tables: keys present and unique, amounts not negative."""
+
+    def expectations() -> list:
+        checks = [_gx().ExpectColumnValuesToNotBeNull(column=k) for k in keys]
+        checks.append(
+            _gx().ExpectCompoundColumnsToBeUnique(column_list=list(keys))
+            if len(keys) > 1
+            else _gx().ExpectColumnValuesToBeUnique(column=keys[0])
+        )
+        checks += [_gx().ExpectColumnValuesToBeBetween(column=a, min_value=0) for a in amounts]
+        return checks
+
+    return TableSuite(
+        asset=("raw", table),
+        columns=(*keys, *amounts),
+        expectations=expectations,
+        description=f"Great Expectations: {what}.",
+    )
+
+
+DETAIL_SUITES: tuple[TableSuite, ...] = (
+    _keys_and_amounts("tally_stock_groups", ("guid",), (), "stock group keys present and unique"),
+    # Tally signs line amounts by debit/credit, so only the keys are checked there
+    _keys_and_amounts(
+        "tally_voucher_lines", ("voucher_guid", "line_no"), (), "one row per voucher line"
+    ),
+    _keys_and_amounts(
+        "focus_sales_order_lines",
+        ("doc_no", "line_no"),
+        ("quantity", "amount"),
+        "one row per order line, quantities and amounts not negative",
+    ),
+    _keys_and_amounts(
+        "focus_invoice_lines",
+        ("doc_no", "line_no"),
+        ("quantity", "amount"),
+        "one row per invoice line, quantities and amounts not negative",
+    ),
+    _keys_and_amounts(
+        "focus_qc_results", ("doc_no", "line_no"), (), "one row per QC parameter result"
+    ),
+    _keys_and_amounts(
+        "prelead_batches",
+        ("batch",),
+        ("rows", "valid", "invalid", "duplicates_in_batch"),
+        "batch names unique, counts not negative",
+    ),
+)
+
 SUITES: tuple[TableSuite, ...] = (
     EMAILS,
     TALLY_STOCK_ITEMS,
@@ -201,4 +254,5 @@ SUITES: tuple[TableSuite, ...] = (
     FOCUS_INVOICES,
     FOCUS_QC,
     PRELEAD_ROWS,
+    *DETAIL_SUITES,
 )
