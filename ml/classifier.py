@@ -115,7 +115,8 @@ class EmailClassifier:
             max_length=int(identity["max_length"]), int8=bool(identity["int8"])
         )
         self.head = Head.load(path / "head.npz", self.intents)
-        self.encoder = get_encoder(self.encoder_config)
+        weights = identity.get("weights_file")
+        self.encoder = get_encoder(self.encoder_config, path / weights if weights else None)
 
     @property
     def metrics(self) -> dict[str, Any]:

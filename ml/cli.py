@@ -169,6 +169,12 @@ def register(app: typer.Typer) -> None:
         int8: Annotated[
             bool, typer.Option(help="Dynamic int8 quantisation of the encoder.")
         ] = True,
+        fine_tune: Annotated[
+            bool,
+            typer.Option(
+                help="Fine-tune the encoder with the head (off: frozen encoder + linear head)."
+            ),
+        ] = True,
         force: Annotated[
             bool, typer.Option(help="Retrain even if this exact model exists.")
         ] = False,
@@ -179,6 +185,7 @@ def register(app: typer.Typer) -> None:
         from ml.bootstrap import HANDWRITTEN_EVAL, train_default
         from ml.data import DataError, load_corrections
         from ml.encoder import EncoderConfig
+        from ml.finetune import FineTuneConfig
         from ml.train import TrainConfig
 
         try:
@@ -186,7 +193,10 @@ def register(app: typer.Typer) -> None:
         except DataError as exc:
             _say(str(exc))
             raise typer.Exit(2) from None
-        config = TrainConfig(encoder=EncoderConfig(max_length=max_tokens, int8=int8))
+        config = TrainConfig(
+            encoder=EncoderConfig(max_length=max_tokens, int8=int8),
+            finetune=FineTuneConfig(enabled=fine_tune),
+        )
         try:
             artifact = train_default(
                 world,

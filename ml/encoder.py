@@ -51,24 +51,46 @@ def weights_sha256() -> str:
     return digest.hexdigest()
 
 
+def load_base_model():
+    """The pre-trained encoder as a float32 `transformers` model, with its tokenizer."""
+    # Set before transformers is imported: the weights are local and nothing may be fetched.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    path = model_path()
+    return AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+
+
 class Encoder:
-    """Turns texts into L2-normalised 384-d float32 embeddings."""
+    """Turns texts into L2-normalised 384-d float32 embeddings.
 
-    def __init__(self, config: EncoderConfig = EncoderConfig(), threads: int | None = None) -> None:
-        # Set before transformers is imported: the weights are local and nothing may be fetched.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    `weights` is a safetensors state dict of a fine-tuned copy of the encoder (stored in a
+    classifier artifact); without it the pre-trained weights are used.
+    """
+
+    def __init__(
+        self,
+        config: EncoderConfig = EncoderConfig(),
+        threads: int | None = None,
+        weights: Path | dict | None = None,
+    ) -> None:
         import torch
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
         if threads:
             torch.set_num_threads(threads)
         self.config = config
-        path = model_path()
-        self._tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModel.from_pretrained(path).eval()
+        model, self._tokenizer = load_base_model()
+        if weights is not None:
+            if not isinstance(weights, dict):
+                from safetensors.torch import load_file
+
+                weights = load_file(str(weights))
+            model.pooler = None  # not part of fine-tuned weights; mean pooling is used
+            model.load_state_dict(weights)
+        model = model.eval()
         if config.int8:
             import warnings
 
@@ -136,6 +158,6 @@ class Encoder:
 
 
 @lru_cache(maxsize=4)
-def get_encoder(config: EncoderConfig = EncoderConfig()) -> Encoder:
-    """A process-wide encoder for `config` (loading takes about a second)."""
-    return Encoder(config)
+def get_encoder(config: EncoderConfig = EncoderConfig(), weights: Path | None = None) -> Encoder:
+    """A process-wide encoder for `config` and fine-tuned `weights` (loading takes a second)."""
+    return Encoder(config, weights=weights)

@@ -25,7 +25,8 @@ import numpy as np
 from ml import store
 from ml.classifier import EmailClassifier, Head, decide, softmax
 from ml.data import LabelledEmail, corrections_to_examples
-from ml.encoder import EncoderConfig, get_encoder
+from ml.encoder import Encoder, EncoderConfig, get_encoder
+from ml.finetune import FineTuneConfig, fine_tune
 from ml.metrics import classification_report, expected_calibration_error, reliability_bins
 from ml.taxonomy import INTENTS, stream_of
 from ml.text import classification_text
@@ -33,7 +34,9 @@ from ml.text import classification_text
 log = logging.getLogger(__name__)
 
 #: Bumped when the artifact layout or training procedure changes meaning.
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2
+#: The fine-tuned encoder's weights inside an artifact folder.
+ENCODER_WEIGHTS = "encoder.safetensors"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class TrainConfig:
     correction_weight: float = 3.0
     #: Decision threshold used when reporting metrics (serving reads PEBBLE_REVIEW_THRESHOLD).
     review_threshold: float = 0.6
+    #: Fine-tuning of the encoder with the head (off: frozen encoder + logistic regression).
+    finetune: FineTuneConfig = field(default_factory=FineTuneConfig)
 
 
 @dataclass(frozen=True)
@@ -218,6 +223,119 @@ def evaluate(
     return out
 
 
+@dataclass
+class _Fitted:
+    """A fitted head (calibrated and not), the test split's embeddings and how they came."""
+
+    head: Head
+    raw_head: Head
+    x_test: np.ndarray
+    calibration_method: str
+    details: dict[str, Any]
+    state_dict: dict | None = None
+
+    def save_weights(self, path: Path) -> None:
+        from safetensors.torch import save_file
+
+        if self.state_dict is None:
+            raise ValueError("no fine-tuned weights to save")
+        save_file(self.state_dict, str(path))
+
+
+def _linear_head(model, classes: tuple[str, ...], dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """(coef, intercept) over all `classes` from a fitted sklearn logistic regression."""
+    coef = np.zeros((len(classes), dim))
+    intercept = np.full(len(classes), -1e4)
+    coef[model.classes_], intercept[model.classes_] = model.coef_, model.intercept_
+    if len(model.classes_) == 2:  # sklearn's binary case: one row for the positive class
+        coef[model.classes_] = np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
+        intercept[model.classes_] = [-model.intercept_[0] / 2, model.intercept_[0] / 2]
+    return coef, intercept
+
+
+def _fit_frozen(
+    encoder: Encoder,
+    texts: list[str],
+    y: np.ndarray,
+    weights: np.ndarray,
+    train_idx: np.ndarray,
+    test_idx: np.ndarray,
+    classes: tuple[str, ...],
+    config: TrainConfig,
+) -> _Fitted:
+    """Pre-trained encoder, logistic-regression head, temperature from out-of-fold logits."""
+    t0 = time.perf_counter()
+    x = encoder.encode(texts)
+    encode_seconds = time.perf_counter() - t0
+    x_train, y_train, w_train = x[train_idx], y[train_idx], weights[train_idx]
+    coef, intercept = _linear_head(
+        _fit_head(x_train, y_train, w_train, config.c), classes, x.shape[1]
+    )
+    oof = _out_of_fold_logits(x_train, y_train, w_train, config)
+    temperature = fit_temperature(*oof) if oof is not None else 1.0
+    return _Fitted(
+        head=Head(classes, coef, intercept, temperature),
+        raw_head=Head(classes, coef, intercept, 1.0),
+        x_test=x[test_idx],
+        calibration_method="temperature scaling on 5-fold out-of-fold logits of the training split",
+        details={"encode_seconds": round(encode_seconds, 2)},
+    )
+
+
+def _fit_fine_tuned(
+    texts: list[str],
+    y: np.ndarray,
+    weights: np.ndarray,
+    locked: Sequence[bool],
+    train_idx: np.ndarray,
+    test_idx: np.ndarray,
+    classes: tuple[str, ...],
+    config: TrainConfig,
+) -> _Fitted:
+    """Fine-tuned encoder and head; temperature fitted on a calibration split the fine-tuning
+    never saw, encoded exactly as served (token budget, int8)."""
+    ft = config.finetune
+    sub_labels = [str(v) for v in y[train_idx]]
+    fit_pos, cal_pos = stratified_split(
+        sub_labels, ft.calibration_fraction, config.seed + 1, [locked[i] for i in train_idx]
+    )
+    fit_idx, cal_idx = train_idx[fit_pos], train_idx[cal_pos]
+    tuned = fine_tune(
+        [texts[i] for i in fit_idx],
+        y[fit_idx],
+        len(classes),
+        weights[fit_idx],
+        ft,
+        config.encoder.max_length,
+        config.seed,
+    )
+    serving = Encoder(config.encoder, weights=tuned.state_dict)
+    t0 = time.perf_counter()
+    x = serving.encode([texts[i] for i in np.concatenate([cal_idx, test_idx])])
+    encode_seconds = time.perf_counter() - t0
+    x_cal, x_test = x[: len(cal_idx)], x[len(cal_idx) :]
+    raw_head = Head(classes, tuned.coef, tuned.intercept, 1.0)
+    temperature = fit_temperature(raw_head.logits(x_cal), y[cal_idx]) if len(cal_idx) else 1.0
+    return _Fitted(
+        head=Head(classes, tuned.coef, tuned.intercept, temperature),
+        raw_head=raw_head,
+        x_test=x_test,
+        calibration_method=(
+            "temperature scaling on a stratified calibration split of the training data, "
+            "held out from fine-tuning"
+        ),
+        details={
+            "n_fine_tune": int(len(fit_idx)),
+            "n_calibration": int(len(cal_idx)),
+            "fine_tune_seconds": round(tuned.seconds, 2),
+            "fine_tune_steps": tuned.steps,
+            "fine_tune_losses": tuned.losses,
+            "encode_seconds": round(encode_seconds, 2),
+        },
+        state_dict=tuned.state_dict,
+    )
+
+
 def train(
     examples: Iterable[LabelledEmail],
     corrections: Iterable[tuple[str, str, str]] = (),
@@ -262,49 +380,40 @@ def train(
     classes = tuple(i for i in INTENTS if i in set(labels))
     class_index = {c: n for n, c in enumerate(classes)}
     y = np.array([class_index[label] for label in labels])
-
-    t0 = time.perf_counter()
-    x = encoder.encode(texts)
-    encode_seconds = time.perf_counter() - t0
-
-    x_train, y_train, w_train = x[train_idx], y[train_idx], weights[train_idx]
-    model = _fit_head(x_train, y_train, w_train, config.c)
-    coef = np.zeros((len(classes), x.shape[1]))
-    intercept = np.full(len(classes), -1e4)
-    coef[model.classes_], intercept[model.classes_] = model.coef_, model.intercept_
-    if len(model.classes_) == 2:  # sklearn's binary case: one row for the positive class
-        coef[model.classes_] = np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
-        intercept[model.classes_] = [-model.intercept_[0] / 2, model.intercept_[0] / 2]
-    raw_head = Head(classes, coef, intercept, 1.0)
-
-    oof = _out_of_fold_logits(x_train, y_train, w_train, config)
-    temperature = fit_temperature(*oof) if oof is not None else 1.0
-    head = Head(classes, coef, intercept, temperature)
-
     test = [data[i] for i in test_idx]
-    baseline = BaselineModel(config).fit(
-        [texts[i] for i in train_idx], [labels[i] for i in train_idx], w_train
-    )
-    metrics: dict[str, Any] = {"version": version, "heldout": {}}
-    if len(test):
-        x_test = x[test_idx]
-        metrics["heldout"]["transformer"] = _report(
-            head.probabilities(x_test), classes, test, config.review_threshold
-        )
-        uncalibrated = decide(raw_head.probabilities(x_test), classes, 1.0)
-        metrics["heldout"]["transformer"]["ece_uncalibrated"] = round(
-            expected_calibration_error(
-                [d.confidence for d in uncalibrated],
-                [d.intent == e.intent for d, e in zip(uncalibrated, test, strict=True)],
-            ),
-            4,
-        )
-        probs, bclasses = baseline.probabilities([texts[i] for i in test_idx])
-        metrics["heldout"]["baseline"] = _report(probs, bclasses, test, config.review_threshold)
-    train_seconds = time.perf_counter() - started
 
     staging = store.new_staging_dir(home)
     try:
+        if config.finetune.enabled:
+            fitted = _fit_fine_tuned(
+                texts, y, weights, locked, train_idx, test_idx, classes, config
+            )
+            fitted.save_weights(staging / ENCODER_WEIGHTS)
+        else:
+            fitted = _fit_frozen(encoder, texts, y, weights, train_idx, test_idx, classes, config)
+        head, raw_head = fitted.head, fitted.raw_head
+
+        baseline = BaselineModel(config).fit(
+            [texts[i] for i in train_idx], [labels[i] for i in train_idx], weights[train_idx]
+        )
+        metrics: dict[str, Any] = {"version": version, "heldout": {}}
+        if len(test):
+            x_test = fitted.x_test
+            metrics["heldout"]["transformer"] = _report(
+                head.probabilities(x_test), classes, test, config.review_threshold
+            )
+            uncalibrated = decide(raw_head.probabilities(x_test), classes, 1.0)
+            metrics["heldout"]["transformer"]["ece_uncalibrated"] = round(
+                expected_calibration_error(
+                    [d.confidence for d in uncalibrated],
+                    [d.intent == e.intent for d, e in zip(uncalibrated, test, strict=True)],
+                ),
+                4,
+            )
+            probs, bclasses = baseline.probabilities([texts[i] for i in test_idx])
+            metrics["heldout"]["baseline"] = _report(probs, bclasses, test, config.review_threshold)
+        train_seconds = time.perf_counter() - started
+
         head.save(staging / "head.npz")
         _write_json(
             staging / "labels.json",
@@ -313,13 +422,13 @@ def train(
                 "intent_stream": {i: stream_of(i) for i in classes},
             },
         )
-        _write_json(staging / "encoder.json", encoder.identity())
+        identity = encoder.identity()
+        if config.finetune.enabled:
+            identity = {**identity, "fine_tuned": True, "weights_file": ENCODER_WEIGHTS}
+        _write_json(staging / "encoder.json", identity)
         _write_json(
             staging / "calibration.json",
-            {
-                "method": "temperature scaling on 5-fold out-of-fold logits of the training split",
-                "temperature": round(temperature, 6),
-            },
+            {"method": fitted.calibration_method, "temperature": round(head.temperature, 6)},
         )
         _write_json(
             staging / "training.json",
@@ -331,7 +440,7 @@ def train(
                 "n_test": int(len(test_idx)),
                 "n_corrections": int(sum(locked)),
                 "intent_counts": dict(sorted(Counter(labels).items())),
-                "encode_seconds": round(encode_seconds, 2),
+                **fitted.details,
                 "train_seconds": round(train_seconds, 2),
             },
         )

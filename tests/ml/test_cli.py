@@ -75,8 +75,13 @@ def test_predict_rejects_bad_input_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_predict_on_a_fresh_install_trains_first(tiny_world: Path, tmp_path, monkeypatch) -> None:
+    import ml.train
+    from ml.finetune import FineTuneConfig
     from pebble.cli import app
 
+    # The default configuration, with just enough fine-tuning to run the path quickly.
+    quick = ml.train.TrainConfig(finetune=FineTuneConfig(epochs=1, min_steps=4))
+    monkeypatch.setattr(ml.train, "TrainConfig", lambda: quick)
     home = tmp_path / "fresh"
     monkeypatch.setenv("PEBBLE_HOME", str(home))
     monkeypatch.setenv("PEBBLE_WORLD_DIR", str(tiny_world))
