@@ -31,40 +31,28 @@ def _resolved(config_value: Mapping[str, Any]) -> dict[str, Any]:
     return {"postgres_url": config_value.get("postgres_url") or db.dagster_url()}
 
 
-class PebbleEventLogStorage(PostgresEventLogStorage):
-    @classmethod
-    def config_type(cls) -> dict[str, Field]:
-        return _config_schema()
+def _resolving(base: type, name: str) -> type:
+    """``base`` with no required configuration: its URL comes from Pebble's settings."""
 
-    @classmethod
-    def from_config_value(
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
-    ) -> PostgresEventLogStorage:
-        return PostgresEventLogStorage.from_config_value(inst_data, _resolved(config_value))
+    class Resolving(base):  # type: ignore[misc, valid-type]
+        @classmethod
+        def config_type(cls) -> dict[str, Field]:
+            return _config_schema()
 
+        @classmethod
+        def from_config_value(
+            cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
+        ) -> Any:
+            return base.from_config_value(inst_data, _resolved(config_value))
 
-class PebbleRunStorage(PostgresRunStorage):
-    @classmethod
-    def config_type(cls) -> dict[str, Field]:
-        return _config_schema()
-
-    @classmethod
-    def from_config_value(
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
-    ) -> PostgresRunStorage:
-        return PostgresRunStorage.from_config_value(inst_data, _resolved(config_value))
+    Resolving.__name__ = Resolving.__qualname__ = name
+    return Resolving
 
 
-class PebbleScheduleStorage(PostgresScheduleStorage):
-    @classmethod
-    def config_type(cls) -> dict[str, Field]:
-        return _config_schema()
-
-    @classmethod
-    def from_config_value(
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
-    ) -> PostgresScheduleStorage:
-        return PostgresScheduleStorage.from_config_value(inst_data, _resolved(config_value))
+# Named here because other processes rebuild them from (module, class name).
+PebbleEventLogStorage = _resolving(PostgresEventLogStorage, "PebbleEventLogStorage")
+PebbleRunStorage = _resolving(PostgresRunStorage, "PebbleRunStorage")
+PebbleScheduleStorage = _resolving(PostgresScheduleStorage, "PebbleScheduleStorage")
 
 
 class PebbleStorage(DagsterPostgresStorage):

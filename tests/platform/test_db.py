@@ -87,3 +87,31 @@ def test_settings_defaults_to_dot_pebble(monkeypatch: pytest.MonkeyPatch) -> Non
         assert get_settings().home == (Path.cwd() / ".pebble").resolve()
     finally:
         get_settings.cache_clear()
+
+
+def test_dagster_storage_rebuilds_in_other_processes_from_settings(pebble_env: str) -> None:
+    """Run workers and the daemon rebuild each storage from (module, class); all resolve."""
+    from dagster._serdes import ConfigurableClassData
+
+    storage = ConfigurableClassData("pebble.dagster_storage", "PebbleStorage", "{}").rehydrate(
+        as_type=object
+    )
+    try:
+        for data in (
+            storage.event_storage_data,
+            storage.run_storage_data,
+            storage.schedule_storage_data,
+        ):
+            component = data.rehydrate(as_type=object)
+            assert data.module_name == "pebble.dagster_storage"
+            assert type(component).__module__.startswith("dagster_postgres")
+        assert storage.run_storage.get_runs(limit=1) == []
+    finally:
+        name = db.libpq_parts(db.dagster_url())["dbname"]
+        storage.event_log_storage.dispose()
+        storage.run_storage.dispose()
+        storage.schedule_storage.dispose()
+        with psycopg.connect(
+            psycopg.conninfo.make_conninfo(pebble_env, dbname="postgres"), autocommit=True
+        ) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
