@@ -34,6 +34,8 @@ cards as (
         predictions.intent,
         predictions.confidence,
         coalesce(predictions.requires_review, true)     as requires_review,
+        predictions.company_key,
+        predictions.company_name,
         'new'::text                                     as status,
         loaded_at
     from emails

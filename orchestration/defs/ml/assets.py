@@ -20,6 +20,9 @@ CREATE TABLE IF NOT EXISTS ml.email_predictions (
     requires_review   boolean NOT NULL,
     scored_at         timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE ml.email_predictions ADD COLUMN IF NOT EXISTS company_key text;
+ALTER TABLE ml.email_predictions ADD COLUMN IF NOT EXISTS company_name text;
+ALTER TABLE ml.email_predictions ADD COLUMN IF NOT EXISTS company_evidence text;
 CREATE TABLE IF NOT EXISTS ml.email_entities (
     email_key  text NOT NULL,
     position   integer NOT NULL,
@@ -31,6 +34,7 @@ CREATE TABLE IF NOT EXISTS ml.email_entities (
     end_char   integer,
     PRIMARY KEY (email_key, position)
 );
+ALTER TABLE ml.email_entities ADD COLUMN IF NOT EXISTS linked_to text;
 """
 #: Emails scored per transaction: a failure keeps every batch already written.
 BATCH = 512
@@ -76,7 +80,14 @@ def classifier_model(
 
 @dg.asset(
     key=["ml", "email_predictions"],
-    deps=[dg.AssetKey(["raw", "emails"]), dg.AssetKey(["ml", "classifier_model"])],
+    deps=[
+        dg.AssetKey(["raw", "emails"]),
+        dg.AssetKey(["ml", "classifier_model"]),
+        # master data the entities are linked to
+        dg.AssetKey(["raw", "tally_ledgers"]),
+        dg.AssetKey(["raw", "tally_stock_items"]),
+        dg.AssetKey(["raw", "focus_sales_orders"]),
+    ],
     group_name="ml",
     kinds={"pytorch", "spacy", "qdrant", "postgres"},
     owners=OWNERS,
@@ -85,9 +96,12 @@ def email_predictions(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """Stream, intent, calibrated confidence and `requires_review` for every landed email,
-    its validated entities (``ml.email_entities``) and its embedding in Qdrant. Incremental:
-    only emails without a prediction from the model in service are scored."""
+    its validated entities (``ml.email_entities``) linked to master data (GSTIN/PAN/sender
+    domain -> company, order number -> Focus order, product -> stock item), and its
+    embedding in Qdrant with the company for filtered search. Incremental: only emails
+    without a prediction from the model in service are scored."""
     from ml.classifier import load_classifier
+    from ml.extract.linking import load_index
     from ml.pipeline import score_emails
     from ml.search import EmailIndex
 
@@ -97,6 +111,7 @@ def email_predictions(
     with warehouse.connection() as conn:
         conn.execute(PREDICTIONS_DDL)
         conn.commit()
+        masters = load_index(conn)
         while True:
             rows = conn.execute(
                 """
@@ -114,18 +129,29 @@ def email_predictions(
             if not rows:
                 break
             columns = ("email_key", "subject", "body", "from", "sent_at")
-            results = score_emails(
-                [dict(zip(columns, row, strict=True)) for row in rows],
-                classifier=classifier,
-                index=index,
-                with_embedding=False,
+            emails = [dict(zip(columns, row, strict=True)) for row in rows]
+            results = score_emails(emails, classifier=classifier)
+            for email, result in zip(emails, results, strict=True):
+                _attach_links(result, email, masters)
+            index.upsert(
+                {
+                    "email_key": r["email_key"],
+                    "embedding": r["embedding"],
+                    "stream": r["stream"],
+                    "intent": r["intent"],
+                    "company_id": r["company_key"],
+                    "sent_at": e["sent_at"],
+                    "subject": e["subject"],
+                }
+                for e, r in zip(emails, results, strict=True)
             )
             with conn.transaction():
                 _write(conn, results)
             scored += len(results)
             context.log.info(f"scored {scored} emails")
-        total, review = conn.execute(
-            "SELECT count(*), count(*) FILTER (WHERE requires_review) FROM ml.email_predictions"
+        total, review, linked = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE requires_review),"
+            " count(company_key) FROM ml.email_predictions"
         ).fetchone()
         by_stream = dict(
             conn.execute(
@@ -138,9 +164,37 @@ def email_predictions(
             "rows_added": scored,
             "dagster/row_count": total,
             "requires_review": review,
+            "linked_to_company": linked,
             "by_stream": json.dumps(by_stream),
         }
     )
+
+
+def _attach_links(result: dict[str, Any], email: dict[str, Any], masters: Any) -> None:
+    """Adds the company and each entity's master record to a scored email."""
+    from ml.extract import Entity
+    from ml.extract.linking import link
+
+    entities = [
+        Entity(e["label"], e["text"], e["value"], e["start"], e["end"], e.get("valid"))
+        for e in result["entities"]
+    ]
+    links = link(entities, masters, sender=email.get("from"))
+    company = links.company
+    result["company_key"] = company.company if company else None
+    result["company_name"] = company.name if company else None
+    result["company_evidence"] = company.evidence if company else None
+    orders = {o.mention: o.doc_no for o in links.orders}
+    stock = {p.product: p.stock_item for p in links.products}
+    for entity in result["entities"]:
+        if entity["label"] in ("ORDER_NO", "PO_NO"):
+            entity["linked_to"] = orders.get(entity["text"]) or orders.get(str(entity["value"]))
+        elif entity["label"] == "PRODUCT":
+            entity["linked_to"] = stock.get(str(entity["value"]))
+        elif entity["label"] in ("GSTIN", "PAN") and company and company.matched == entity["value"]:
+            entity["linked_to"] = company.company
+        else:
+            entity["linked_to"] = None
 
 
 def _write(conn: Any, results: list[dict[str, Any]]) -> None:
@@ -150,13 +204,16 @@ def _write(conn: Any, results: list[dict[str, Any]]) -> None:
         cur.executemany(
             """
             INSERT INTO ml.email_predictions (email_key, model_version, stream, intent,
-                confidence, stream_confidence, requires_review)
-            VALUES (%s, %s, %s, %s, %s, %s, %s)
+                confidence, stream_confidence, requires_review, company_key, company_name,
+                company_evidence)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             ON CONFLICT (email_key) DO UPDATE SET
                 model_version = EXCLUDED.model_version, stream = EXCLUDED.stream,
                 intent = EXCLUDED.intent, confidence = EXCLUDED.confidence,
                 stream_confidence = EXCLUDED.stream_confidence,
-                requires_review = EXCLUDED.requires_review, scored_at = now()
+                requires_review = EXCLUDED.requires_review,
+                company_key = EXCLUDED.company_key, company_name = EXCLUDED.company_name,
+                company_evidence = EXCLUDED.company_evidence, scored_at = now()
             """,
             [
                 (
@@ -167,13 +224,16 @@ def _write(conn: Any, results: list[dict[str, Any]]) -> None:
                     float(r["confidence"]),
                     float(r["stream_confidence"]),
                     bool(r["requires_review"]),
+                    r["company_key"],
+                    r["company_name"],
+                    r["company_evidence"],
                 )
                 for r in results
             ],
         )
         with cur.copy(
             "COPY ml.email_entities (email_key, position, label, text, value, valid,"
-            " start_char, end_char) FROM STDIN"
+            " start_char, end_char, linked_to) FROM STDIN"
         ) as copy:
             for r in results:
                 for position, e in enumerate(r["entities"]):
@@ -187,5 +247,6 @@ def _write(conn: Any, results: list[dict[str, Any]]) -> None:
                             e.get("valid"),
                             e.get("start"),
                             e.get("end"),
+                            e.get("linked_to"),
                         )
                     )

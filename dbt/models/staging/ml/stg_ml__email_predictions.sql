@@ -11,6 +11,9 @@ renamed as (
         confidence,
         stream_confidence,
         requires_review,
+        company_key,
+        company_name,
+        company_evidence,
         scored_at
     from source
 )
