@@ -28,6 +28,7 @@ from ingest.demo import formats, identity, templates
 from ingest.demo import templates_other as other
 from ingest.demo.catalogue import Product
 from ingest.demo.pdf import tiny_pdf
+from ml.taxonomy import INTENT_STREAM
 
 IST = timezone(timedelta(hours=5, minutes=30))
 OUR_DOMAIN = "pebbledemo.in"
@@ -36,19 +37,8 @@ OUR_PAN = "AAKCP4821M"
 OUR_GSTIN = identity.make_gstin(OUR_PAN, "27")
 OUR_CIN = "U24100MH2011PTC219876"
 MAILBOXES = ("sales", "accounts", "tenders", "qc")
-STREAM_OF = {
-    "price_enquiry": "crm",
-    "sample_request": "crm",
-    "new_business": "crm",
-    "purchase_order": "erp",
-    "order_status": "erp",
-    "invoice_payment": "erp",
-    "coa_request": "erp",
-    "quality_complaint": "erp",
-    "tender_notice": "tender",
-    "newsletter_spam": "other",
-    "auto_reply": "other",
-}
+#: The label set is the product's, shared with the classifier.
+STREAM_OF = INTENT_STREAM
 MAILBOX_CHOICE = {
     "price_enquiry": (("sales",), (1,)),
     "sample_request": (("sales", "qc"), (9, 1)),
