@@ -43,6 +43,26 @@ class FocusResource(dg.ConfigurableResource):
         return FocusClient(settings.model_copy(update={"url": self.url}) if self.url else settings)
 
 
+def source_landing(source: str, descriptions: dict[str, str]) -> dict[str, object]:
+    """The multi-asset arguments shared by the ERP landings: one spec per raw table, the
+    source's group and run tag (the coordinator's per-source limit) and the retry policy."""
+    return {
+        "specs": [
+            dg.AssetSpec(
+                ["raw", table],
+                description=description,
+                kinds={"python", "postgres"},
+                owners=OWNERS,
+                tags={"pebble/source": source},
+            )
+            for table, description in descriptions.items()
+        ],
+        "group_name": f"ingest_{source}",
+        "op_tags": {"pebble/source": source},
+        "retry_policy": SOURCE_RETRY,
+    }
+
+
 TALLY_TABLES = {
     "stock-groups": "tally_stock_groups",
     "stock-items": "tally_stock_items",
@@ -59,21 +79,7 @@ TALLY_DESCRIPTIONS = {
 }
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ["raw", table],
-            description=description,
-            kinds={"python", "postgres"},
-            owners=OWNERS,
-            tags={"pebble/source": "tally"},
-        )
-        for table, description in TALLY_DESCRIPTIONS.items()
-    ],
-    group_name="ingest_tally",
-    op_tags={"pebble/source": "tally"},
-    retry_policy=SOURCE_RETRY,
-)
+@dg.multi_asset(**source_landing("tally", TALLY_DESCRIPTIONS))
 def raw_tally(
     context: dg.AssetExecutionContext, tally: TallyResource, warehouse: WarehouseResource
 ):
@@ -114,21 +120,7 @@ FOCUS_KIND_TABLE = {
 }
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ["raw", table],
-            description=description,
-            kinds={"python", "postgres"},
-            owners=OWNERS,
-            tags={"pebble/source": "focus"},
-        )
-        for table, description in FOCUS_DESCRIPTIONS.items()
-    ],
-    group_name="ingest_focus",
-    op_tags={"pebble/source": "focus"},
-    retry_policy=SOURCE_RETRY,
-)
+@dg.multi_asset(**source_landing("focus", FOCUS_DESCRIPTIONS))
 def raw_focus(
     context: dg.AssetExecutionContext, focus: FocusResource, warehouse: WarehouseResource
 ):
