@@ -36,7 +36,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         world = args.world
         if world is None:
-            from ingest.demo import generate_world
+            from demo.world import generate_world
 
             world = Path(tmp) / "world"
             generate_world(world, seed=7, scale=args.scale)

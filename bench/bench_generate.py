@@ -17,7 +17,7 @@ from pathlib import Path
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from ingest.demo import generate_world
+from demo.world import generate_world
 out, scale = Path(sys.argv[1]), float(sys.argv[2])
 t0 = time.perf_counter()
 manifest = generate_world(out, seed=7, scale=scale)

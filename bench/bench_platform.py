@@ -37,9 +37,9 @@ def main() -> None:
     import argparse
     import shutil
 
-    from ingest.demo import generate_world
-    from ingest.sim.focus import FocusSimulator
-    from ingest.sim.tally import TallySimulator
+    from demo.sim.focus import FocusSimulator
+    from demo.sim.tally import TallySimulator
+    from demo.world import generate_world
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=0.2)

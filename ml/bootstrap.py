@@ -29,7 +29,7 @@ def ensure_world(
     world = (world or get_settings().world).resolve()
     if (world / "mail" / "truth.jsonl").is_file():
         return world
-    from ingest.demo import generate_world
+    from demo.world import generate_world
 
     say(f"Generating the demo world (seed {seed}, scale {scale}) into {world} ...")
     started = time.perf_counter()

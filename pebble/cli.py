@@ -24,8 +24,8 @@ core.register(app)
 
 #: (command group, module) pairs; each module exposes a Typer app named `cli`.
 SUBCOMMANDS: tuple[tuple[str, str], ...] = (
-    ("demo", "ingest.demo.cli"),
-    ("sim", "ingest.sim.cli"),
+    ("demo", "demo.world.cli"),
+    ("sim", "demo.sim.cli"),
     ("mail", "ingest.mail.cli"),
     ("tally", "ingest.tally.cli"),
     ("focus", "ingest.focus.cli"),

@@ -42,7 +42,7 @@ class DemoStack:
 
 def ensure_world(console: Console) -> Path:
     """Generate the demo world once (seed and scale from PEBBLE_DEMO_SEED/_SCALE)."""
-    from ingest.demo import generate_world
+    from demo.world import generate_world
 
     world = get_settings().world
     if (world / "manifest.json").exists():

@@ -31,7 +31,7 @@ _CONNECTOR = re.compile(r"[ \t]*(?:of|ka|ki|ke|for|-|:)?[ \t]*", re.IGNORECASE)
 
 def default_products() -> Sequence[ProductRef]:
     """The demo catalogue as product references (production passes the Tally stock master)."""
-    from ingest.demo.catalogue import PRODUCTS
+    from demo.world.catalogue import PRODUCTS
 
     return as_product_refs(PRODUCTS)
 

@@ -18,8 +18,8 @@ import pytest
 from openpyxl import load_workbook
 from stdnum.in_ import gstin as gstin_mod
 
-from ingest.demo import generate_world, load_jsonl
-from ingest.demo.catalogue import PRODUCTS, product_by_code, product_by_name
+from demo.world import generate_world, load_jsonl
+from demo.world.catalogue import PRODUCTS, product_by_code, product_by_name
 
 CIN_RE = re.compile(
     r"^[LU]\d{5}[A-Z]{2}\d{4}(PLC|PTC|FLC|FTC|GAP|GAT|GOI|NPL|OPC|SGC|ULL|ULT)\d{6}$"
@@ -110,7 +110,7 @@ def test_company_identifiers_are_valid(world: Path) -> None:
 
 
 def test_cin_state_matches_registered_state(world_02: Path) -> None:
-    from ingest.demo.identity import STATE_BY_CODE
+    from demo.world.identity import STATE_BY_CODE
 
     companies = [c for c in load_jsonl(world_02 / "companies.jsonl") if c["cin"]]
     assert companies
@@ -343,7 +343,7 @@ def test_truth_lists_every_identifier_in_visible_text(world_02: Path) -> None:
 def test_cli_generate_writes_world(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from ingest.demo.cli import cli
+    from demo.world.cli import cli
 
     result = CliRunner().invoke(
         cli, ["generate", "--seed", "2", "--scale", "0.05", "--out", str(tmp_path / "w")]

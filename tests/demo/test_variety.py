@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from stdnum.in_ import gstin as gstin_mod
 
-from ingest.demo import generate_world, load_jsonl, templates
-from ingest.demo import templates_other as other
-from ingest.demo.catalogue import PRODUCTS
+from demo.world import generate_world, load_jsonl, templates
+from demo.world import templates_other as other
+from demo.world.catalogue import PRODUCTS
 
 HISTORY_RE = re.compile(
     r"(?:^|\n)(?:---------- Forwarded message|-----Original Message-----|On .+ wrote:)"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from demo.sim.focus import FocusSimulator
 from ingest.focus.client import FocusClient
 from ingest.focus.config import FocusSettings
-from ingest.sim.focus import FocusSimulator
 
 
 def _line(code: str, name: str, qty: float, rate: float, unit: str = "kg") -> dict[str, Any]:

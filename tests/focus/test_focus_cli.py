@@ -13,7 +13,7 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
-from ingest.sim.focus import FocusSimulator
+from demo.sim.focus import FocusSimulator
 from pebble.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from demo.sim.focus import FocusSimulator
 from ingest.focus.client import CircuitBreaker, FocusClient
 from ingest.focus.config import FocusSettings
 from ingest.focus.errors import (
@@ -20,7 +21,6 @@ from ingest.focus.errors import (
     FocusResponseError,
 )
 from ingest.focus.sync import pull_documents, pull_one
-from ingest.sim.focus import FocusSimulator
 
 MakeClient = Callable[..., FocusClient]
 

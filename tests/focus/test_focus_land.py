@@ -11,12 +11,12 @@ from typing import Any
 import psycopg
 import pytest
 
+from demo.sim.focus import FocusSimulator
 from ingest.focus.client import FocusClient
 from ingest.focus.config import FocusSettings
 from ingest.focus.errors import FocusConnectionError, FocusError, FocusResponseError
 from ingest.focus.land import land_documents
 from ingest.focus.sync import pull_documents, read_cursor, sync_all, sync_kind
-from ingest.sim.focus import FocusSimulator
 
 MakeClient = Callable[..., FocusClient]
 TABLES = (

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from demo.sim.mail import DropFolderTarget, ImapTarget, deliver, world_messages
 from ingest.mail.land import land_paths
-from ingest.sim.mail import DropFolderTarget, ImapTarget, deliver, world_messages
 
 
 @pytest.fixture

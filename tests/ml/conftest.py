@@ -19,7 +19,7 @@ WORLD_SCALE = 1.0
 
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ingest.demo import generate_world
+    from demo.world import generate_world
 
     out = tmp_path_factory.mktemp("world")
     generate_world(out, seed=WORLD_SEED, scale=WORLD_SCALE)
@@ -29,7 +29,7 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scale-0.1 world (a few hundred emails) for tests that train from scratch."""
-    from ingest.demo import generate_world
+    from demo.world import generate_world
 
     out = tmp_path_factory.mktemp("tiny_world")
     generate_world(out, seed=WORLD_SEED + 1, scale=0.1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.demo import generate_world, load_jsonl
+from demo.world import generate_world, load_jsonl
 from ml.extract.evaluate import score, world_examples
 from ml.extract.linking import build_index, link_company
 from ml.extract.pipeline import Extractor

@@ -17,7 +17,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data" / "emails"
 
 @pytest.fixture(scope="module")
 def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ingest.demo import generate_world
+    from demo.world import generate_world
 
     world = tmp_path_factory.mktemp("world")
     generate_world(world, seed=11, scale=0.1)
@@ -31,8 +31,8 @@ def platform_env(
     """A fresh warehouse, a drop folder holding the sample mailbox, Tally and Focus
     simulators over a small demo world on free ports, and the runtime env restored
     afterwards (materialising exports variables into this process)."""
-    from ingest.sim.focus import FocusSimulator
-    from ingest.sim.tally import TallySimulator
+    from demo.sim.focus import FocusSimulator
+    from demo.sim.tally import TallySimulator
 
     drop = tmp_path / "drop"
     shutil.copytree(SAMPLES, drop)

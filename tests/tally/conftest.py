@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ingest.sim.tally import TallySimulator
+from demo.sim.tally import TallySimulator
 
 COMPANY = "Pebble Demo Chemicals Pvt Ltd"
 

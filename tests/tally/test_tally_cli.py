@@ -15,7 +15,7 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
-from ingest.sim.tally import TallySimulator
+from demo.sim.tally import TallySimulator
 from ingest.tally.cli import cli
 from ingest.tally.envelopes import collection_request
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import requests
 
-from ingest.sim.tally import TallySimulator
+from demo.sim.tally import TallySimulator
 from ingest.tally.client import CircuitBreaker, TallyClient
 from ingest.tally.errors import TallyConnectionError, TallyParseError, TallyResponseError
 

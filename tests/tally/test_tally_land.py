@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 import pytest
 
+from demo.sim.tally import TallySimulator
 from ingest.common.cursors import get_cursor
-from ingest.sim.tally import TallySimulator
 from ingest.tally import land, sync
 from ingest.tally.client import TallyClient
 from ingest.tally.errors import TallyConnectionError, TallyParseError

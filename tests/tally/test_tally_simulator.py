@@ -9,7 +9,7 @@ from datetime import date
 
 import requests
 
-from ingest.sim.tally import TallySimulator
+from demo.sim.tally import TallySimulator
 from ingest.tally.envelopes import collection_request
 from ingest.tally.records import iter_records
 

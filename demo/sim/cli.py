@@ -23,7 +23,7 @@ def focus(
     fault: Annotated[str, typer.Option(help="Initial fault mode (see POST /__faults).")] = "none",
 ) -> None:
     """Serve the Focus RT REST API (Focus8API) over the demo world until interrupted."""
-    from ingest.sim.focus import FocusSimulator
+    from demo.sim.focus import FocusSimulator
     from pebble.settings import get_settings
 
     world_dir = world or get_settings().world
@@ -75,7 +75,7 @@ def mail(
     ] = None,
 ) -> None:
     """Deliver the demo world's mailbox over time into a drop folder and/or IMAP."""
-    from ingest.sim.mail import run_cli
+    from demo.sim.mail import run_cli
 
     raise typer.Exit(
         code=run_cli(
@@ -105,7 +105,7 @@ def tally(
     fault: Annotated[str, typer.Option(help="Initial fault mode (see POST /__faults).")] = "none",
 ) -> None:
     """Serve Tally Prime's XML export protocol over the demo world until interrupted."""
-    from ingest.sim.tally import TallySimulator
+    from demo.sim.tally import TallySimulator
     from pebble.settings import get_settings
 
     world_dir = world or get_settings().world

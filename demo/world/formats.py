@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from ingest.demo.catalogue import Product
+from demo.world.catalogue import Product
 
 PACK_WORDS = {
     "bag": ("bags", "bags", "bags", "Bags", "nos bags", "bag"),

@@ -24,10 +24,10 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ingest.demo import formats, identity, templates
-from ingest.demo import templates_other as other
-from ingest.demo.catalogue import Product
-from ingest.demo.pdf import tiny_pdf
+from demo.world import formats, identity, templates
+from demo.world import templates_other as other
+from demo.world.catalogue import Product
+from demo.world.pdf import tiny_pdf
 from ml.taxonomy import INTENT_STREAM
 
 IST = timezone(timedelta(hours=5, minutes=30))

@@ -18,10 +18,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from ingest.demo import identity, masters, prelead
-from ingest.demo.catalogue import PRODUCTS, Product, catalogue_records, product_by_code
-from ingest.demo.mail import IST, Item, Mailroom, MailWriter, Slots
-from ingest.demo.pdf import tiny_pdf
+from demo.world import identity, masters, prelead
+from demo.world.catalogue import PRODUCTS, Product, catalogue_records, product_by_code
+from demo.world.mail import IST, Item, Mailroom, MailWriter, Slots
+from demo.world.pdf import tiny_pdf
 
 START = date(2025, 6, 1)
 END = date(2025, 11, 30)
@@ -278,7 +278,7 @@ class World:
         n_lines = rng.choices((1, 2, 3), weights=(70, 22, 8))[0]
         pool = list(company.products) if rng.random() < 0.9 else [p.code for p in PRODUCTS]
         codes = rng.sample(pool, k=min(n_lines, len(pool)))
-        from ingest.demo.formats import pick_pack_count
+        from demo.world.formats import pick_pack_count
 
         items = []
         for code in codes:
@@ -613,7 +613,7 @@ class World:
         codes = rng.sample(
             company.products, k=min(len(company.products), rng.choices((1, 2, 3), (60, 28, 12))[0])
         )
-        from ingest.demo.formats import pick_pack_count
+        from demo.world.formats import pick_pack_count
 
         items = [
             Item(p, pick_pack_count(rng, p) * p.pack_size_kg, self.rate(p, day))

@@ -31,7 +31,7 @@ def generate(
     ] = None,
 ) -> None:
     """Write the demo world to OUT, replacing a previous world there."""
-    from ingest.demo.generate import generate_world
+    from demo.world.generate import generate_world
     from pebble.settings import get_settings
 
     target = out if out is not None else get_settings().world

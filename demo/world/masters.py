@@ -10,7 +10,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from ingest.demo import identity as idn
+from demo.world import identity as idn
 
 DESIGNATIONS = {
     "purchase": (

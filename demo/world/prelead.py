@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.demo import identity, masters
-from ingest.demo.catalogue import product_by_code
+from demo.world import identity, masters
+from demo.world.catalogue import product_by_code
 
 HEADERS = {
     "company": ("Company Name", "Firm Name", "Company", "Party Name", "Name of Company"),

@@ -14,7 +14,7 @@ opening level.
 
 Like Tally, it processes one request at a time. With a live interval it dispatches one open
 sales order every interval (a new Sales voucher with new ALTERIDs; closing stock falls), so
-incremental pulls see new data. Failure modes come from :class:`ingest.sim.faults.Faults`.
+incremental pulls see new data. Failure modes come from :class:`demo.sim.faults.Faults`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from ingest.sim.faults import CONTROL_PATH, Faults
+from demo.sim.faults import CONTROL_PATH, Faults
 from ingest.tally.parse import sanitize
 
 log = logging.getLogger(__name__)

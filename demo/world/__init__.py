@@ -16,7 +16,7 @@ def generate_world(out: Path, seed: int = 7, scale: float = 1.0) -> dict[str, An
 
     The same (seed, scale) always produces byte-identical files.
     """
-    from ingest.demo.generate import generate_world as _generate
+    from demo.world.generate import generate_world as _generate
 
     return _generate(Path(out), seed=seed, scale=scale)
 

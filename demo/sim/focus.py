@@ -12,7 +12,7 @@ It speaks the shape integrators' code shows (see ingest/focus/README.md):
 - ``GET /Focus8API/Screen/Transactions/<VoucherType>/<DocNo>`` (both URL-encoded) answers
   ``{"data":[{"Header":{..},"Body":[..],"Footer":[..]}],"result":1}``.
 - Dates are Focus's packed integers (``year*65536 + month*256 + day``).
-- ``POST /__faults`` switches failure modes (see :mod:`ingest.sim.faults`).
+- ``POST /__faults`` switches failure modes (see :mod:`demo.sim.faults`).
 
 Voucher-type names and field names follow a tenant configuration, so tests can stand up a
 tenant whose names differ from the stock ones.
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from demo.sim.faults import CONTROL_PATH, Faults
 from ingest.focus.dates import encode_focus_date, parse_focus_date
 from ingest.focus.fields import (
     DEFAULT_FIELD_MAP,
@@ -43,7 +44,6 @@ from ingest.focus.fields import (
     QC_INSPECTIONS,
     SALES_ORDERS,
 )
-from ingest.sim.faults import CONTROL_PATH, Faults
 
 WORLD_FILES: dict[str, str] = {
     SALES_ORDERS: "sales_orders.jsonl",
