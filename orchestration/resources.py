@@ -21,9 +21,13 @@ class WarehouseResource(dg.ConfigurableResource):
         return self.database_url or db.warehouse_url()
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
-        """A connection in a transaction: committed on success, rolled back on error."""
-        with psycopg.connect(self.url(), connect_timeout=10) as conn:
-            with conn.transaction():
-                db.ensure_schemas(conn)
+    def connection(self, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+        """A connection, committed on success and rolled back on error. With ``autocommit``
+        each statement, and each ``conn.transaction()`` block, commits on its own: what a
+        landing needs for its per-batch commits to survive a later failure.
+
+        The warehouse is migrated to the newest schema first (once per process and URL)."""
+        url = self.url()
+        db.upgrade(url)
+        with psycopg.connect(url, autocommit=autocommit, connect_timeout=10) as conn:
             yield conn

@@ -30,6 +30,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("tally", "ingest.tally.cli"),
     ("focus", "ingest.focus.cli"),
     ("prelead", "ingest.prelead.cli"),
+    ("db", "pebble.commands.db"),
 )
 #: Top-level commands contributed by a module's `register(app)` function.
 TOP_LEVEL: tuple[str, ...] = ("ml.cli",)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -28,6 +29,12 @@ log = logging.getLogger(__name__)
 #: server without starting (or stopping) it themselves.
 RESOLVED_URL_ENV = "PEBBLE_RESOLVED_DATABASE_URL"
 WAREHOUSE_SCHEMAS = ("raw", "staging", "marts")
+#: Alembic's migrations (revisions in ``versions/``) and where it records the applied one.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSION_SCHEMA = "ops"
+VERSION_TABLE = "alembic_version"
+#: Session advisory lock held while migrating ("pebmigra"), so concurrent upgrades queue.
+MIGRATION_LOCK_KEY = 0x7065626D69677261
 
 
 @lru_cache(maxsize=4)
@@ -154,13 +161,127 @@ def transaction() -> Iterator[psycopg.Connection]:
 
 
 def ensure_schemas(conn: psycopg.Connection | None = None) -> None:
-    """Create the warehouse schemas (raw, staging, marts) if missing."""
+    """Create the warehouse schemas (raw, staging, marts) if missing.
+
+    Superseded by :func:`upgrade`, which creates them and every table; kept for callers
+    that only need the schemas."""
     if conn is None:
         with connect(autocommit=True) as own:
             ensure_schemas(own)
         return
     for schema in WAREHOUSE_SCHEMAS:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+# --- migrations ----------------------------------------------------------------------------
+
+_upgraded: dict[str, str] = {}
+_upgrade_lock = threading.Lock()
+
+
+def sqlalchemy_engine(url: str | None = None) -> Any:
+    """A SQLAlchemy engine (psycopg 3 driver, no pool) on the warehouse or ``url``.
+
+    The libpq URL or conninfo string is handed to psycopg as is, so socket hosts, options
+    and passwords need no translation into SQLAlchemy's URL form."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    target = url or warehouse_url()
+    return create_engine(
+        "postgresql+psycopg://",
+        creator=lambda: psycopg.connect(target, connect_timeout=10),
+        poolclass=NullPool,
+    )
+
+
+def alembic_config(url: str | None = None) -> Any:
+    """Alembic's configuration, built in code (no alembic.ini): scripts in
+    ``pebble/migrations``, the database ``url`` (default: the warehouse)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # new revision files are named NNNN_<slug>.py (see `pebble db revision`)
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    if url is not None:
+        config.attributes["url"] = url
+    return config
+
+
+@lru_cache(maxsize=1)
+def _revisions() -> tuple[str, frozenset[str]]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    heads = script.get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations must have exactly one head, found {sorted(heads)}")
+    return heads[0], frozenset(rev.revision for rev in script.walk_revisions())
+
+
+def head_revision() -> str:
+    """The newest revision in ``pebble/migrations/versions``."""
+    return _revisions()[0]
+
+
+def current_revision(url: str | None = None) -> str | None:
+    """The revision the database is at (``ops.alembic_version``), or None if never migrated."""
+    with psycopg.connect(url or warehouse_url(), connect_timeout=10) as conn:
+        table = conn.execute(
+            "SELECT to_regclass(%s)", (f'"{VERSION_SCHEMA}"."{VERSION_TABLE}"',)
+        ).fetchone()
+        if table is None or table[0] is None:
+            return None
+        row = conn.execute(
+            sql.SQL("SELECT version_num FROM {}").format(
+                sql.Identifier(VERSION_SCHEMA, VERSION_TABLE)
+            )
+        ).fetchone()
+        return None if row is None else row[0]
+
+
+def upgrade(url: str | None = None, *, cached: bool = True) -> str:
+    """Apply every pending migration to the warehouse (or ``url``); returns the head revision.
+
+    Idempotent, and safe when several processes call it at once (they queue on an advisory
+    lock; the later ones find nothing to do). A database already at head costs one query,
+    and after the first call none: the result is remembered per process and URL
+    (``cached=False`` checks the database again)."""
+    target = url or warehouse_url()
+    if cached and target in _upgraded:
+        return _upgraded[target]
+    with _upgrade_lock:
+        if cached and target in _upgraded:
+            return _upgraded[target]
+        head, known = _revisions()
+        current = current_revision(target)
+        if current is not None and current not in known:
+            raise RuntimeError(
+                f"the warehouse is at schema revision {current}, which this release does not "
+                f"know (its newest is {head}): it was migrated by a newer release"
+            )
+        if current != head:
+            _run_alembic_upgrade(target)
+            reached = current_revision(target)
+            if reached != head:
+                raise RuntimeError(f"migrations stopped at {reached}, expected {head}")
+        _upgraded[target] = head
+        return head
+
+
+def _run_alembic_upgrade(url: str) -> None:
+    from alembic import command
+
+    config = alembic_config(url)
+    engine = sqlalchemy_engine(url)
+    try:
+        with engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
+    log.info("warehouse %s migrated to %s", redact(url), head_revision())
 
 
 def libpq_parts(url: str | None = None) -> dict[str, str]:

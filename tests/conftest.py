@@ -76,9 +76,44 @@ def pebble_env(
     get_settings.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def migrated_template(pg_server_url: str) -> Iterator[str]:
+    """A database migrated to the newest schema once per session, which each ``warehouse``
+    test copies (CREATE DATABASE ... TEMPLATE) instead of running every migration again."""
+    name = f"pebble_template_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    db.upgrade(_url_for(pg_server_url, name), cached=False)
+    yield name
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
 @pytest.fixture
-def warehouse(pebble_env: str) -> Iterator[psycopg.Connection]:
-    """An autocommit connection to a fresh warehouse database with schemas raw/staging/marts."""
+def warehouse(
+    pebble_env: str, pg_server_url: str, migrated_template: str
+) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to a fresh warehouse database, migrated to the newest
+    schema (every Python-owned table exists, empty but for seed rows)."""
+    name = conninfo_to_dict(pebble_env)["dbname"]
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(migrated_template)
+            )
+        )
+    assert db.upgrade(pebble_env, cached=False) == db.head_revision()
+    with psycopg.connect(pebble_env, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def bare_warehouse(pebble_env: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to a fresh database with only the schemas raw/staging/marts
+    and no tables: for code that must cope with tables that do not exist yet."""
     with psycopg.connect(pebble_env, autocommit=True) as conn:
         db.ensure_schemas(conn)
         yield conn
