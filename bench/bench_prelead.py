@@ -211,7 +211,7 @@ def _load_child(path: str, batch: str, workers: int | None) -> None:
     """Runs in the child process: load one file and print the timing as JSON."""
     import resource
 
-    from ingest.prelead.loader import load_file
+    from ingest.prelead.land import load_file
 
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -259,6 +259,11 @@ def main() -> None:
     # Resolve the warehouse once (starting the embedded server if need be) and hand it to the
     # child processes, so they share it.
     os.environ[db.RESOLVED_URL_ENV] = db.warehouse_url()
+    # The tables come from the migrations, applied in a process of their own (not timed, and
+    # not in the loader's memory: a child reports its parent's RSS at fork as its own peak).
+    subprocess.run(
+        [sys.executable, "-c", "from pebble import db; db.upgrade()"], check=True, cwd=ROOT
+    )
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
     batches = []

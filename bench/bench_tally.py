@@ -81,7 +81,7 @@ def synthesise(path: Path, megabytes: int) -> int:
 def parse_file(path: Path) -> dict[str, float]:
     """Parse every voucher of ``path`` (run in a fresh process for a clean peak RSS)."""
     sys.path.insert(0, str(ROOT))
-    from ingest.tally.records import read_file_records
+    from ingest.tally.parse import read_file_records
 
     started = time.perf_counter()
     vouchers = lines = 0

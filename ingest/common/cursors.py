@@ -1,4 +1,5 @@
-"""Incremental cursors persisted in the warehouse (``raw.ingest_cursors``).
+"""Incremental cursors persisted in the warehouse (``raw.ingest_cursors``, created by the
+warehouse migrations).
 
 A connector reads its cursor before a pull and writes the new value in the same
 transaction as the rows it landed, so a failed run never advances the cursor.
@@ -8,25 +9,9 @@ from __future__ import annotations
 
 import psycopg
 
-DDL = """
-CREATE SCHEMA IF NOT EXISTS raw;
-CREATE TABLE IF NOT EXISTS raw.ingest_cursors (
-    source      text NOT NULL,
-    cursor_key  text NOT NULL,
-    value       text NOT NULL,
-    updated_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (source, cursor_key)
-);
-"""
-
-
-def ensure_table(conn: psycopg.Connection) -> None:
-    conn.execute(DDL)
-
 
 def get_cursor(conn: psycopg.Connection, source: str, key: str) -> str | None:
     """The stored value for (source, key), or None if never set."""
-    ensure_table(conn)
     row = conn.execute(
         "SELECT value FROM raw.ingest_cursors WHERE source = %s AND cursor_key = %s",
         (source, key),
@@ -36,7 +21,6 @@ def get_cursor(conn: psycopg.Connection, source: str, key: str) -> str | None:
 
 def set_cursor(conn: psycopg.Connection, source: str, key: str, value: str) -> None:
     """Store the value for (source, key); commits with the caller's transaction."""
-    ensure_table(conn)
     conn.execute(
         """
         INSERT INTO raw.ingest_cursors (source, cursor_key, value) VALUES (%s, %s, %s)

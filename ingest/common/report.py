@@ -30,6 +30,8 @@ class LandReport:
     tables: tuple[str, ...] = ()
     #: per collection (Tally ``stock-items``, Focus ``sales_orders``, a mail folder ...)
     parts: dict[str, LandReport] = field(default_factory=dict)
+    #: what was rejected and why: ``{"locator", "reason"}`` per ``raw.rejects`` row written
+    rejects: list[dict[str, str]] = field(default_factory=list)
     #: source-specific extras (paths loaded, IMAP folders, batch names); JSON-able values
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -40,6 +42,7 @@ class LandReport:
         self.duplicates += part.duplicates
         self.rejected += part.rejected
         self.updated += part.updated
+        self.rejects.extend(part.rejects)
         self.tables = tuple(dict.fromkeys((*self.tables, *part.tables)))
         if name is not None:
             self.parts[name] = part
@@ -71,5 +74,10 @@ class LandReport:
         return {
             "source": self.source,
             **self.as_metadata(),
-            "parts": {name: part.as_dict() for name, part in self.parts.items()},
+            # a part's rejects are listed once, at the top
+            "parts": {
+                name: {k: v for k, v in part.as_dict().items() if k != "rejects"}
+                for name, part in self.parts.items()
+            },
+            "rejects": [dict(r) for r in self.rejects],
         }

@@ -18,7 +18,7 @@ UrlOption = Annotated[
 def _settings(url: str | None):  # -> FocusSettings; imported lazily to keep the CLI light
     from pydantic import ValidationError
 
-    from ingest.focus.config import FocusSettings
+    from ingest.focus.settings import FocusSettings
 
     try:
         return FocusSettings(url=url) if url else FocusSettings()
@@ -46,7 +46,7 @@ def _report(exc: Exception) -> None:
 def _date(value: str | None, option: str):
     if value is None:
         return None
-    from ingest.focus.dates import parse_focus_date
+    from ingest.focus.parse import parse_focus_date
 
     try:
         return parse_focus_date(value)
@@ -114,8 +114,8 @@ def sync(
 
     from ingest.focus.client import FocusClient
     from ingest.focus.errors import FocusError
-    from ingest.focus.fields import KINDS
-    from ingest.focus.sync import sync_kind
+    from ingest.focus.settings import KINDS
+    from ingest.focus.sync import sync as focus_sync
     from pebble import db
 
     settings = _settings(url)
@@ -124,18 +124,19 @@ def sync(
     except ValueError as exc:
         _fail(str(exc), code=2)
     try:
+        db.upgrade()
         with FocusClient(settings) as client, db.connect(autocommit=True) as conn:
-            for kind in kinds:
-                result = sync_kind(client, conn, kind, full=full)
+            for kind in kinds:  # one at a time: each line shows as its kind lands
+                part = focus_sync(conn, client, kinds=[kind], full=full).parts[kind]
                 summary = {
                     "kind": kind,
-                    "from_date": result.from_date.isoformat() if result.from_date else None,
-                    "fetched": result.fetched,
-                    "inserted": result.landed.inserted,
-                    "updated": result.landed.updated,
-                    "unchanged": result.landed.unchanged,
-                    "rejected": result.landed.rejected,
-                    "cursor": result.cursor,
+                    "from_date": part.extra.get("from_date"),
+                    "fetched": part.seen,
+                    "inserted": part.landed - part.updated,
+                    "updated": part.updated,
+                    "unchanged": part.duplicates,
+                    "rejected": part.rejected,
+                    "cursor": json.loads(part.cursor_after) if part.cursor_after else None,
                 }
                 typer.echo(json.dumps(summary))
     except FocusError as exc:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,9 +19,6 @@ from urllib.parse import quote
 
 import requests
 
-from ingest.common.resilience import CircuitBreaker
-from ingest.focus.config import FocusSettings
-from ingest.focus.dates import format_query_date
 from ingest.focus.errors import (
     FocusAuthError,
     FocusConnectionError,
@@ -30,6 +26,8 @@ from ingest.focus.errors import (
     FocusRequestError,
     FocusResponseError,
 )
+from ingest.focus.parse import format_query_date
+from ingest.focus.settings import FocusSettings
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +60,9 @@ class FocusClient:
         self.settings = settings or FocusSettings()
         self.http = http or requests.Session()
         self.http.headers.update({"Accept": "application/json", "User-Agent": "pebble-focus/1.0"})
-        self.breaker = CircuitBreaker(
-            self.settings.breaker_threshold, self.settings.breaker_cooldown_s
-        )
+        self.breaker = self.settings.breaker()
+        #: HTTP attempts made so far (retries included), for logs and tests
+        self.attempts = 0
         self._sleep = sleep
         self._session_id: str | None = None
         self.logins = 0
@@ -183,7 +181,7 @@ class FocusClient:
         url = f"{s.url}{path}"
         headers = {"fSessionId": session_id} if session_id else {}
         last: _TransientError | None = None
-        for attempt in range(s.max_retries + 1):
+        for attempt in range(s.retries + 1):
             if not self.breaker.allow():
                 raise FocusConnectionError(
                     f"circuit open after repeated failures talking to {s.url}",
@@ -191,7 +189,8 @@ class FocusClient:
                     retry_after=self.breaker.retry_after() or None,
                 )
             if attempt:
-                self._sleep(self._backoff(attempt))
+                self._sleep(s.backoff(attempt))
+            self.attempts += 1
             try:
                 reply = self._attempt(method, url, params, json_body, headers)
             except _TransientError as exc:
@@ -202,7 +201,7 @@ class FocusClient:
                     method,
                     path,
                     attempt + 1,
-                    s.max_retries + 1,
+                    s.retries + 1,
                     exc,
                 )
                 continue
@@ -253,11 +252,6 @@ class FocusClient:
         if not isinstance(reply, dict) or "result" not in reply:
             raise _TransientError("reply is not a Focus result object", bad_response=True)
         return reply
-
-    def _backoff(self, attempt: int) -> float:
-        s = self.settings
-        ceiling = min(s.backoff_max_s, s.backoff_base_s * 2 ** (attempt - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
 
 
 def _seg(value: str) -> str:

@@ -1,11 +1,15 @@
 """Landing normalised Focus documents in the warehouse's ``raw`` schema.
 
 One header table and one line table per voucher kind, keyed by ``doc_no`` (lines by
-``doc_no, line_no``). Each document keeps its Focus JSON in ``document`` (jsonb) and a
-``content_hash`` of its normalised form. Landing COPYs a batch into temporary tables, then
-upserts: a new document is inserted, a changed one replaced (its lines too), an unchanged
-one left alone, so landing the same documents again changes nothing. The incremental cursor
-is written in the same transaction, so a failed landing moves neither data nor cursor.
+``doc_no, line_no``); the tables come from the warehouse migrations. Each document keeps
+its Focus JSON in ``document`` (jsonb) and a ``content_hash`` of its normalised form.
+Landing COPYs a batch into a temporary table, then upserts
+(:func:`ingest.common.staging.copy_merge`): a new document is inserted, a changed one
+replaced (its lines too), an unchanged one left alone, so landing the same documents again
+changes nothing. Documents that cannot be read go to ``raw.rejects`` (source ``focus``, the
+kind, the doc_no, the Focus JSON); when one lands later its rejects are marked resolved.
+The incremental cursor is written in the same transaction, so a failed landing moves
+neither data nor cursor.
 """
 
 from __future__ import annotations
@@ -13,15 +17,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from ingest.common.cursors import set_cursor
-from ingest.focus.fields import INVOICES, QC_INSPECTIONS, SALES_ORDERS
+from ingest.common.rejects import record_reject, resolve_rejects
+from ingest.common.report import LandReport
+from ingest.common.staging import copy_merge, copy_rows
+from ingest.focus.settings import INVOICES, QC_INSPECTIONS, SALES_ORDERS
 
+SOURCE = "focus"
 CURSOR_SOURCE = "focus"
 Row = tuple[Any, ...]
 
@@ -44,26 +52,6 @@ class TableSpec:
 class KindSpec:
     header: TableSpec
     lines: TableSpec
-
-
-@dataclass
-class LandResult:
-    """What one landing did: documents inserted, updated (content changed) and unchanged."""
-
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    lines_written: int = 0
-    rejected: int = 0
-    changed_doc_nos: list[str] = field(default_factory=list)
-
-    def add(self, other: LandResult) -> None:
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.lines_written += other.lines_written
-        self.rejected += other.rejected
-        self.changed_doc_nos.extend(other.changed_doc_nos)
 
 
 def content_hash(record: Mapping[str, Any]) -> str:
@@ -241,65 +229,10 @@ KIND_SPECS: dict[str, KindSpec] = {
 }
 
 
-def _create_table(conn: psycopg.Connection, spec: TableSpec, *, audit: bool) -> None:
-    parts = [
-        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(ctype))  # types are constants
-        for name, ctype in spec.columns
-    ]
-    if audit:
-        parts.append(sql.SQL("first_loaded_at timestamptz NOT NULL DEFAULT now()"))
-        parts.append(sql.SQL("loaded_at timestamptz NOT NULL DEFAULT now()"))
-    parts.append(
-        sql.SQL("PRIMARY KEY ({})").format(sql.SQL(", ").join(map(sql.Identifier, spec.key)))
-    )
-    conn.execute(
-        sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
-            sql.Identifier("raw", spec.name), sql.SQL(", ").join(parts)
-        )
-    )
-
-
-REJECTS_DDL = """
-CREATE TABLE IF NOT EXISTS raw.focus_rejects (
-    kind         text NOT NULL,
-    doc_no       text NOT NULL,
-    error        text NOT NULL,
-    document     jsonb NOT NULL,
-    rejected_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (kind, doc_no)
-)
-"""
-
-
-def ensure_tables(conn: psycopg.Connection) -> None:
-    """Create the raw Focus tables if missing (and the raw schema).
-
-    ``raw.focus_rejects`` keeps documents that could not be read (with the reason), so a
-    bad document neither blocks the pull nor gets lost; it leaves that table once it lands.
-    """
-    conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    for spec in KIND_SPECS.values():
-        _create_table(conn, spec.header, audit=True)
-        _create_table(conn, spec.lines, audit=False)
-    conn.execute(REJECTS_DDL)
-
-
-def _copy_into_temp(
-    conn: psycopg.Connection, spec: TableSpec, rows: Iterable[Row]
-) -> sql.Identifier:
-    temp = sql.Identifier(f"tmp_{spec.name}")
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(temp))
-    conn.execute(
-        sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
-            temp, sql.Identifier("raw", spec.name)
-        )
-    )
-    columns = sql.SQL(", ").join(map(sql.Identifier, spec.column_names))
-    with conn.cursor() as cur:
-        with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(temp, columns)) as copy:
-            for row in rows:
-                copy.write_row(row)
-    return temp
+def new_report(kind: str) -> LandReport:
+    """An empty report for one voucher kind (its header and line tables)."""
+    spec = KIND_SPECS[kind]
+    return LandReport(SOURCE, tables=(spec.header.name, spec.lines.name, "rejects"))
 
 
 def land_documents(
@@ -309,18 +242,22 @@ def land_documents(
     *,
     cursor: str | None = None,
     rejects: Iterable[tuple[str, str, Mapping[str, Any]]] = (),
-) -> LandResult:
+    run_id: str | None = None,
+) -> LandReport:
     """Upsert (normalised record, Focus document) pairs of voucher ``kind`` in one transaction.
 
     ``rejects`` are (doc_no, reason, Focus document) for documents that could not be read;
-    they are kept in ``raw.focus_rejects``. When ``cursor`` is given it is stored as the
-    kind's incremental cursor in that same transaction. A doc_no repeated in the batch keeps
-    its last occurrence.
+    they go to ``raw.rejects``. When ``cursor`` is given it is stored as the kind's
+    incremental cursor in that same transaction. A doc_no repeated in the batch keeps its
+    last occurrence (the earlier ones count as duplicates).
     """
     spec = KIND_SPECS[kind]
+    report = new_report(kind)
     latest: dict[str, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
     for record, document in documents:
+        report.seen += 1
         latest[record["doc_no"]] = (record, document)
+    report.duplicates = report.seen - len(latest)
     header_rows: list[Row] = []
     line_rows: dict[str, list[Row]] = {}
     for doc_no, (record, document) in latest.items():
@@ -328,36 +265,26 @@ def land_documents(
         header_rows.append((*row, json.dumps(document, ensure_ascii=False), content_hash(record)))
         line_rows[doc_no] = spec.lines.rows(record)
 
-    rejected = {doc_no: (reason, document) for doc_no, reason, document in rejects}
-
-    result = LandResult()
     with conn.transaction():
-        ensure_tables(conn)
         if header_rows:
-            result = _upsert(conn, spec, header_rows, line_rows)
-            conn.execute(
-                "DELETE FROM raw.focus_rejects WHERE kind = %s AND doc_no = ANY(%s)",
-                (kind, list(latest)),
+            _upsert(conn, spec, header_rows, line_rows, report)
+            resolve_rejects(conn, SOURCE, latest, source_kind=kind)
+        for doc_no, reason, document in rejects:
+            recorded = record_reject(
+                conn,
+                source=SOURCE,
+                source_kind=kind,
+                locator=doc_no,
+                reason=reason,
+                payload=json.dumps(document, ensure_ascii=False).encode("utf-8"),
+                run_id=run_id,
             )
-        with conn.cursor() as cur:
-            cur.executemany(
-                """
-                INSERT INTO raw.focus_rejects (kind, doc_no, error, document)
-                VALUES (%s, %s, %s, %s::jsonb)
-                ON CONFLICT (kind, doc_no) DO UPDATE
-                SET error = EXCLUDED.error, document = EXCLUDED.document, rejected_at = now()
-                WHERE raw.focus_rejects.document IS DISTINCT FROM EXCLUDED.document
-                   OR raw.focus_rejects.error IS DISTINCT FROM EXCLUDED.error
-                """,
-                [
-                    (kind, doc_no, reason, json.dumps(document, ensure_ascii=False))
-                    for doc_no, (reason, document) in rejected.items()
-                ],
-            )
-        result.rejected = len(rejected)
+            report.seen += 1
+            report.rejected += 1
+            report.rejects.append(recorded.as_dict())
         if cursor is not None:
             set_cursor(conn, CURSOR_SOURCE, kind, cursor)
-    return result
+    return report
 
 
 def _upsert(
@@ -365,46 +292,36 @@ def _upsert(
     spec: KindSpec,
     header_rows: list[Row],
     line_rows: dict[str, list[Row]],
-) -> LandResult:
+    report: LandReport,
+) -> None:
     header = spec.header
-    temp = _copy_into_temp(conn, header, header_rows)
-    target = sql.Identifier("raw", header.name)
     names = header.column_names
-    columns = sql.SQL(", ").join(map(sql.Identifier, names))
-    updates = sql.SQL(", ").join(
-        sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(n), sql.Identifier(n))
-        for n in names
-        if n not in header.key
+    merged = copy_merge(
+        conn,
+        f"raw.{header.name}",
+        names,
+        header_rows,
+        key=header.key,
+        update=[n for n in names if n not in header.key],
+        also_set="loaded_at = now()",
+        update_when="t.content_hash IS DISTINCT FROM EXCLUDED.content_hash",
+        returning=("doc_no",),
     )
-    upsert = sql.SQL(
-        "INSERT INTO {target} ({columns}) SELECT {columns} FROM {temp} "
-        "ON CONFLICT (doc_no) DO UPDATE SET {updates}, loaded_at = now() "
-        "WHERE {target}.content_hash IS DISTINCT FROM EXCLUDED.content_hash "
-        "RETURNING doc_no, (xmax = 0) AS inserted"
-    ).format(target=target, columns=columns, temp=temp, updates=updates)
-    changed = conn.execute(upsert).fetchall()
-    result = LandResult(
-        inserted=sum(1 for _, inserted in changed if inserted),
-        updated=sum(1 for _, inserted in changed if not inserted),
-        changed_doc_nos=[doc_no for doc_no, _ in changed],
-    )
-    result.unchanged = len(header_rows) - len(changed)
+    report.landed += merged.changed
+    report.updated += merged.updated
+    report.duplicates += len(header_rows) - merged.changed
+    changed = [doc_no for (doc_no,) in merged.returned]
     if not changed:
-        return result
-    changed_nos = result.changed_doc_nos
+        return
     lines = spec.lines
     conn.execute(
         sql.SQL("DELETE FROM {} WHERE doc_no = ANY(%s)").format(sql.Identifier("raw", lines.name)),
-        (changed_nos,),
+        (changed,),
     )
-    rows = [row for doc_no in changed_nos for row in line_rows[doc_no]]
-    if rows:
-        line_temp = _copy_into_temp(conn, lines, rows)
-        line_columns = sql.SQL(", ").join(map(sql.Identifier, lines.column_names))
-        conn.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
-                sql.Identifier("raw", lines.name), line_columns, line_columns, line_temp
-            )
-        )
-    result.lines_written = len(rows)
-    return result
+    # The changed documents have no lines left: their new lines go straight in.
+    report.extra["lines_written"] = report.extra.get("lines_written", 0) + copy_rows(
+        conn,
+        f"raw.{lines.name}",
+        lines.column_names,
+        (row for doc_no in changed for row in line_rows[doc_no]),
+    )

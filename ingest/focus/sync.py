@@ -5,7 +5,8 @@ document date and number landed. The next pull asks for documents dated from tha
 minus ``lookback_days``, so recently changed documents (an order that got dispatched) are
 seen again; unchanged ones land as no-ops. Documents are landed a batch at a time, each
 batch with its cursor in one transaction: a pull that fails half-way keeps what it landed
-and resumes from there.
+and resumes from there. A document that cannot be normalised goes to ``raw.rejects`` and
+does not block the pull.
 """
 
 from __future__ import annotations
@@ -13,33 +14,53 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
 
 from ingest.common.cursors import get_cursor
+from ingest.common.report import LandReport
 from ingest.focus.client import FocusClient
 from ingest.focus.errors import FocusFieldError, FocusNotFoundError
-from ingest.focus.fields import KINDS
-from ingest.focus.land import CURSOR_SOURCE, LandResult, land_documents
-from ingest.focus.normalise import Record, normalise
+from ingest.focus.land import CURSOR_SOURCE, SOURCE, land_documents, new_report
+from ingest.focus.parse import Record, normalise
+from ingest.focus.settings import KINDS
 
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 
 
-@dataclass
-class SyncResult:
-    """One voucher kind's pull: where it started, how many documents, what landing did."""
+def sync(
+    conn: psycopg.Connection,
+    client: FocusClient | None = None,
+    *,
+    kinds: Sequence[str] | None = None,
+    run_id: str | None = None,
+    full: bool = False,
+) -> LandReport:
+    """Pull each voucher kind (default: all) from its cursor and land it; a part per kind.
 
-    kind: str
-    from_date: dt.date | None
-    fetched: int = 0
-    landed: LandResult = field(default_factory=LandResult)
-    cursor: dict[str, str] | None = None
+    ``full`` ignores the cursors and pulls every document. A failure stops at that kind:
+    earlier kinds, and the batches of this one already landed, stay landed. An unreachable
+    Focus raises :class:`~ingest.focus.errors.FocusConnectionError` after the client's
+    bounded retries.
+    """
+    own = client is None
+    client = client or FocusClient()
+    wanted = tuple(kinds) if kinds else KINDS
+    unknown = [k for k in wanted if k not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown Focus voucher kinds {unknown}; expected {list(KINDS)}")
+    report = LandReport(SOURCE, tables=("rejects",))
+    try:
+        for kind in wanted:
+            report.add(sync_kind(conn, client, kind, full=full, run_id=run_id), kind)
+    finally:
+        if own:
+            client.close()
+    return report
 
 
 def read_cursor(conn: psycopg.Connection, kind: str) -> dict[str, str] | None:
@@ -107,65 +128,61 @@ def pull_one(client: FocusClient, kind: str, doc_no: str) -> tuple[Record, Docum
 
 
 def sync_kind(
-    client: FocusClient,
     conn: psycopg.Connection,
+    client: FocusClient,
     kind: str,
     *,
     full: bool = False,
     to_date: dt.date | None = None,
     batch_size: int = 500,
-) -> SyncResult:
-    """Pull ``kind`` from its cursor (or everything when ``full``) and land it in batches."""
+    run_id: str | None = None,
+) -> LandReport:
+    """Pull ``kind`` from its cursor (or everything when ``full``) and land it in batches.
+
+    The report's ``seen`` counts the documents fetched; ``extra["from_date"]`` is where the
+    pull started (None: from the beginning); the cursors are JSON ``{"date", "doc_no"}``.
+    """
     cursor = None if full else read_cursor(conn, kind)
     from_date = None
     if cursor is not None:
         from_date = dt.date.fromisoformat(cursor["date"]) - dt.timedelta(
             days=client.settings.lookback_days
         )
-    result = SyncResult(kind=kind, from_date=from_date, cursor=cursor)
+    report = new_report(kind)
+    report.extra["from_date"] = from_date.isoformat() if from_date else None
+    report.cursor_before = report.cursor_after = None if cursor is None else json.dumps(cursor)
+    current = cursor
     fields = client.settings.field_map
     batch: list[tuple[Record, Document]] = []
     rejects: list[tuple[str, str, Document]] = []
 
     def flush() -> None:
-        new_cursor = result.cursor
+        nonlocal current
+        new_cursor = current
         if batch:
             newest = max((r["date"], r["doc_no"]) for r, _ in batch)
-            if result.cursor is not None:
-                newest = max(newest, (result.cursor["date"], result.cursor["doc_no"]))
+            if current is not None:
+                newest = max(newest, (current["date"], current["doc_no"]))
             new_cursor = {"date": newest[0], "doc_no": newest[1]}
-        landed = land_documents(
-            conn,
-            kind,
-            batch,
-            rejects=rejects,
-            cursor=None if new_cursor is None else json.dumps(new_cursor),
+        dumped = None if new_cursor is None else json.dumps(new_cursor)
+        landed = land_documents(conn, kind, batch, rejects=rejects, cursor=dumped, run_id=run_id)
+        report.add(landed)
+        report.extra["lines_written"] = report.extra.get("lines_written", 0) + landed.extra.get(
+            "lines_written", 0
         )
-        result.landed.add(landed)
-        result.cursor = new_cursor
+        current = new_cursor
+        report.cursor_after = dumped
         batch.clear()
         rejects.clear()
 
     for doc_no, document in fetch_documents(client, kind, from_date=from_date, to_date=to_date):
-        result.fetched += 1
         try:
             batch.append((normalise(kind, document, fields), document))
         except FocusFieldError as exc:
-            log.warning("Focus %s %s kept in raw.focus_rejects: %s", kind, doc_no, exc.message)
+            log.warning("Focus %s %s rejected: %s", kind, doc_no, exc.message)
             rejects.append((doc_no, exc.message, document))
         if len(batch) + len(rejects) >= batch_size:
             flush()
     if batch or rejects:
         flush()
-    return result
-
-
-def sync_all(
-    client: FocusClient,
-    conn: psycopg.Connection,
-    kinds: tuple[str, ...] = KINDS,
-    *,
-    full: bool = False,
-) -> list[SyncResult]:
-    """Sync each kind in turn; a failure stops at that kind, earlier kinds stay landed."""
-    return [sync_kind(client, conn, kind, full=full) for kind in kinds]
+    return report

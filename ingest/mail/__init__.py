@@ -1,0 +1,1 @@
+"""Mail connector: drop folders (.eml, mbox, Maildir) and IMAP into ``raw.emails``."""

@@ -11,7 +11,24 @@ import typer
 cli = typer.Typer(help="Load email (.eml, mbox, Maildir, IMAP) into the warehouse.")
 
 
-def _emit(summary: dict) -> None:
+def _warehouse_error(exc: Exception) -> typer.Exit:
+    """A database failure as one line (libpq's message, password redacted), exit 1."""
+    from pebble.db import redact
+
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    typer.echo(f"error: cannot reach the warehouse: {redact(lines[0])}", err=True)
+    return typer.Exit(code=1)
+
+
+def _emit(report) -> None:  # noqa: ANN001 - a LandReport, imported lazily
+    """The summary the README documents: seen, loaded, duplicates and the rejects (as
+    ``quarantined``: source and reason of each, also recorded in raw.rejects)."""
+    summary = {
+        "seen": report.seen,
+        "loaded": report.landed,
+        "duplicates": report.duplicates,
+        "quarantined": [{"source": r["locator"], "reason": r["reason"]} for r in report.rejects],
+    }
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
@@ -27,13 +44,18 @@ def load(
     workers: Annotated[int, typer.Option(min=1, max=16, help="Parser processes.")] = 1,
 ) -> None:
     """Load messages and print a JSON summary; exit 0 when every message is accounted for."""
-    from ingest.mail.land import land_paths
+    import psycopg
+
+    from ingest.mail.sync import sync
     from pebble import db
 
-    with db.connect(autocommit=True) as conn:
-        db.ensure_schemas(conn)
-        summary = land_paths(conn, paths, mailbox=mailbox, workers=workers)
-    _emit(summary.as_dict())
+    try:
+        db.upgrade()
+        with db.connect(autocommit=True) as conn:
+            summary = sync(conn, paths, mailbox=mailbox, workers=workers)
+    except psycopg.OperationalError as exc:
+        raise _warehouse_error(exc) from None
+    _emit(summary)
     if not summary.accounted:
         raise typer.Exit(code=1)
 
@@ -49,8 +71,11 @@ def imap_pull(
     ] = None,
 ) -> None:
     """Fetch new messages from IMAP (settings from MAIL_IMAP_*) and print a JSON summary."""
-    from ingest.mail.imap import ImapError, pull
+    import psycopg
+
+    from ingest.mail.client import ImapError
     from ingest.mail.settings import MailSettings
+    from ingest.mail.sync import pull
     from pebble import db
 
     settings = MailSettings()
@@ -58,12 +83,14 @@ def imap_pull(
         typer.echo("error: set MAIL_IMAP_HOST, MAIL_IMAP_USER and MAIL_IMAP_PASSWORD", err=True)
         raise typer.Exit(code=2)
     try:
+        db.upgrade()
         with db.connect(autocommit=True) as conn:
-            db.ensure_schemas(conn)
             summary = pull(conn, settings, folders=folder or None, mailbox=mailbox)
     except ImapError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
-    _emit(summary.as_dict())
+    except psycopg.OperationalError as exc:
+        raise _warehouse_error(exc) from None
+    _emit(summary)
     if not summary.accounted:
         raise typer.Exit(code=1)

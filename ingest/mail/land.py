@@ -1,10 +1,12 @@
-"""Land raw email into the warehouse: ``raw.emails``, ``raw.email_attachments``,
-``raw.quarantine`` and the routing table ``raw.mailbox_routes``.
+"""Land raw email into the warehouse: ``raw.emails`` and ``raw.email_attachments``, with
+rejects in ``raw.rejects`` and the routing table ``raw.mailbox_routes``.
 
 Every input message ends up in exactly one of three places: a new row, a recognised
-duplicate (same bytes already stored) or the quarantine (with the reason and the raw
-bytes). Rows go in with COPY into a temporary table and ``INSERT ... ON CONFLICT DO
-NOTHING``, so loading the same input again adds nothing. Each batch is one transaction.
+duplicate (same bytes already stored) or a reject (with the reason and the raw bytes;
+messages too large for the database keep their bytes in the content store). Rows go in
+with COPY into a temporary table and ``INSERT ... ON CONFLICT DO NOTHING``
+(:func:`ingest.common.staging.copy_merge`), so loading the same input again adds nothing.
+Each batch is one transaction. The tables come from the warehouse migrations.
 """
 
 from __future__ import annotations
@@ -13,94 +15,27 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
-from ingest.mail import store
+from ingest.common import store
+from ingest.common.rejects import record_reject
+from ingest.common.report import LandReport
+from ingest.common.staging import copy_merge
+from ingest.mail.client import RawMessage, iter_paths, mailbox_name
 from ingest.mail.parse import DEFAULT_MAX_BYTES, ParsedEmail, Unparseable, parse_email
-from ingest.mail.sources import RawMessage, iter_paths, mailbox_name
 
 log = logging.getLogger(__name__)
 
-#: Seed for ``raw.mailbox_routes`` (written only when the table is empty; the app edits it).
-DEFAULT_ROUTES: tuple[tuple[str, str], ...] = (
-    ("sales", "crm"),
-    ("accounts", "erp"),
-    ("qc", "erp"),
-    ("tenders", "tender"),
-)
+SOURCE = "mail"
+#: The raw tables a mail landing writes (``raw`` schema).
+TABLES = ("emails", "email_attachments", "rejects")
 #: A batch is flushed at this many messages or this many raw bytes, whichever comes first.
 BATCH_MESSAGES = 1000
 BATCH_BYTES = 64 * 1024 * 1024
-
-DDL = """
-CREATE SCHEMA IF NOT EXISTS raw;
-CREATE TABLE IF NOT EXISTS raw.emails (
-    email_key        text PRIMARY KEY,
-    message_id       text,
-    variant_of       text,
-    mailbox          text,
-    source_kind      text NOT NULL,
-    source           text NOT NULL,
-    subject          text,
-    from_addr        text,
-    from_name        text,
-    to_addrs         text[] NOT NULL DEFAULT '{}',
-    cc_addrs         text[] NOT NULL DEFAULT '{}',
-    delivered_to     text[] NOT NULL DEFAULT '{}',
-    sent_at          timestamptz,
-    in_reply_to      text,
-    "references"     text[] NOT NULL DEFAULT '{}',
-    thread_key       text NOT NULL,
-    subject_key      text NOT NULL,
-    body_text        text NOT NULL DEFAULT '',
-    has_html         boolean NOT NULL DEFAULT false,
-    attachment_count int NOT NULL DEFAULT 0,
-    is_auto_reply    boolean NOT NULL DEFAULT false,
-    is_bulk          boolean NOT NULL DEFAULT false,
-    is_bounce        boolean NOT NULL DEFAULT false,
-    parse_defects    text[] NOT NULL DEFAULT '{}',
-    size_bytes       int NOT NULL,
-    load_seq         bigint GENERATED ALWAYS AS IDENTITY,
-    loaded_at        timestamptz NOT NULL DEFAULT now()
-);
--- Columns added after the first release of this table.
-ALTER TABLE raw.emails ADD COLUMN IF NOT EXISTS is_bulk boolean NOT NULL DEFAULT false;
-CREATE INDEX IF NOT EXISTS emails_message_id_idx ON raw.emails (message_id)
-    WHERE message_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS emails_thread_key_idx ON raw.emails (thread_key);
-CREATE INDEX IF NOT EXISTS emails_loaded_at_idx ON raw.emails (loaded_at);
-CREATE TABLE IF NOT EXISTS raw.email_attachments (
-    email_key    text NOT NULL REFERENCES raw.emails (email_key) ON DELETE CASCADE,
-    sha256       text NOT NULL,
-    filename     text NOT NULL,
-    content_type text NOT NULL,
-    size_bytes   bigint NOT NULL,
-    PRIMARY KEY (email_key, sha256)
-);
-CREATE INDEX IF NOT EXISTS email_attachments_sha256_idx ON raw.email_attachments (sha256);
-CREATE TABLE IF NOT EXISTS raw.quarantine (
-    quarantine_id  bigserial PRIMARY KEY,
-    source_kind    text NOT NULL,
-    source         text NOT NULL,
-    reason         text NOT NULL,
-    sha256         text NOT NULL,
-    raw            bytea,
-    size_bytes     bigint,
-    raw_in_store   boolean NOT NULL DEFAULT false,
-    quarantined_at timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (sha256, source)
-);
-CREATE TABLE IF NOT EXISTS raw.mailbox_routes (
-    mailbox        text PRIMARY KEY,
-    default_stream text NOT NULL,
-    updated_at     timestamptz NOT NULL DEFAULT now()
-);
-"""
 
 EMAIL_COLUMNS: tuple[str, ...] = (
     "email_key",
@@ -129,94 +64,22 @@ EMAIL_COLUMNS: tuple[str, ...] = (
     "parse_defects",
     "size_bytes",
 )
-_EMAIL_TYPES = (
-    "text text text text text text text text text text[] text[] text[] timestamptz text text[] "
-    "text text text boolean int boolean boolean boolean text[] int"
-).split()
-_INSERTED_COLUMNS = tuple(c for c in EMAIL_COLUMNS if c != "variant_of")
-_COLS = sql.SQL(", ").join(map(sql.Identifier, EMAIL_COLUMNS))
-_TEMP_DDL = sql.SQL("CREATE TEMP TABLE _emails_in ({}, ord int) ON COMMIT DROP").format(
-    sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
-        for c, t in zip(EMAIL_COLUMNS, _EMAIL_TYPES, strict=True)
-    )
-)
-_COPY_EMAILS = sql.SQL("COPY _emails_in ({}, ord) FROM STDIN").format(_COLS)
+ATTACHMENT_COLUMNS = ("email_key", "sha256", "filename", "content_type", "size_bytes")
 # variant_of: the first stored message with this Message-ID (earlier batches win; within a
 # batch the first occurrence, computed in Python, is the fallback).
-_INSERT_EMAILS = sql.SQL(
-    """
-INSERT INTO raw.emails ({cols}, variant_of)
-SELECT {t_cols},
-       COALESCE(
-           (SELECT e.email_key FROM raw.emails e
-             WHERE e.message_id = t.message_id AND e.variant_of IS NULL
-               AND e.email_key <> t.email_key
-             ORDER BY e.load_seq LIMIT 1),
-           t.variant_of)
-FROM _emails_in t
-ORDER BY t.ord
-ON CONFLICT (email_key) DO NOTHING
-RETURNING email_key
-"""
-).format(
-    cols=sql.SQL(", ").join(map(sql.Identifier, _INSERTED_COLUMNS)),
-    t_cols=sql.SQL(", ").join(sql.Identifier("t", c) for c in _INSERTED_COLUMNS),
-)
-_INSERT_ATTACHMENTS = """
-INSERT INTO raw.email_attachments (email_key, sha256, filename, content_type, size_bytes)
-SELECT email_key, sha256, filename, content_type, size_bytes FROM _attachments_in
-ON CONFLICT (email_key, sha256) DO NOTHING
-"""
-_INSERT_QUARANTINE = """
-INSERT INTO raw.quarantine (source_kind, source, reason, sha256, raw, size_bytes, raw_in_store)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (sha256, source) DO NOTHING
+_VARIANT_OF = """
+COALESCE(
+    (SELECT e.email_key FROM raw.emails e
+      WHERE e.message_id = s.message_id AND e.variant_of IS NULL
+        AND e.email_key <> s.email_key
+      ORDER BY e.load_seq LIMIT 1),
+    s.variant_of)
 """
 
 
-@dataclass
-class LoadSummary:
-    """What one load did. ``seen == loaded + duplicates + len(quarantined)`` always holds."""
-
-    seen: int = 0
-    loaded: int = 0
-    duplicates: int = 0
-    quarantined: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def accounted(self) -> bool:
-        """Every input message was stored, recognised as a duplicate or quarantined."""
-        return self.seen == self.loaded + self.duplicates + len(self.quarantined)
-
-    def add(self, other: LoadSummary) -> None:
-        self.seen += other.seen
-        self.loaded += other.loaded
-        self.duplicates += other.duplicates
-        self.quarantined.extend(other.quarantined)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "seen": self.seen,
-            "loaded": self.loaded,
-            "duplicates": self.duplicates,
-            "quarantined": [dict(q) for q in self.quarantined],
-        }
-
-
-def ensure_tables(conn: psycopg.Connection) -> None:
-    """Create the raw mail tables if missing and seed the mailbox routes when empty."""
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('pebble.raw.emails.ddl'))")
-        conn.execute(DDL)
-        empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM raw.mailbox_routes)").fetchone()
-        if empty and empty[0]:
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO raw.mailbox_routes (mailbox, default_stream) VALUES (%s, %s) "
-                    "ON CONFLICT (mailbox) DO NOTHING",
-                    DEFAULT_ROUTES,
-                )
+def new_report(**extra: Any) -> LandReport:
+    """An empty mail report."""
+    return LandReport(SOURCE, tables=TABLES, extra=dict(extra))
 
 
 def known_mailboxes(conn: psycopg.Connection) -> set[str]:
@@ -229,7 +92,7 @@ def known_mailboxes(conn: psycopg.Connection) -> set[str]:
 
 @dataclass(slots=True)
 class _Outcome:
-    """A parsed message (attachments already in the store) or a quarantine reason."""
+    """A parsed message (attachments already in the store) or the reason it is rejected."""
 
     parsed: ParsedEmail | None
     reason: str | None
@@ -267,24 +130,37 @@ def _resolve_mailbox(item: RawMessage, parsed: ParsedEmail, known: set[str]) -> 
     return None
 
 
-def _quarantine(
-    conn: psycopg.Connection, item: RawMessage, reason: str, summary: LoadSummary
+def _reject(
+    conn: psycopg.Connection,
+    item: RawMessage,
+    reason: str,
+    report: LandReport,
+    run_id: str | None,
 ) -> None:
     raw = item.raw
     sha = item.sha256 or hashlib.sha256(raw or b"").hexdigest()
     size = item.size_bytes if item.size_bytes is not None else (len(raw) if raw else None)
-    in_store = False
+    payload_path = None
     if item.oversize_path is not None:
-        store.put_file(store.quarantine_root(), item.oversize_path, sha)
-        raw, in_store = None, True
+        raw, payload_path = None, item.oversize_path
     elif raw is not None and reason.startswith("too large"):
-        store.put_bytes(store.quarantine_root(), raw, sha)
-        raw, in_store = None, True
-    conn.execute(
-        _INSERT_QUARANTINE, (item.source_kind, item.source, reason, sha, raw, size, in_store)
+        store.put_bytes(store.rejects_root(), raw, sha)
+        payload_path = store.blob_path(store.rejects_root(), sha)
+        raw = None
+    record = record_reject(
+        conn,
+        source=SOURCE,
+        source_kind=item.source_kind,
+        locator=item.source,
+        reason=reason,
+        payload=raw,
+        run_id=run_id,
+        payload_path=payload_path,
+        sha256=sha,
+        size_bytes=size,
     )
-    summary.quarantined.append({"source": item.source, "reason": reason})
-    log.info("quarantined %s: %s", item.source, reason)
+    report.rejected += 1
+    report.rejects.append(record.as_dict())
 
 
 _PARSE_CHUNK = 64
@@ -329,27 +205,32 @@ def land_batch(
     max_bytes: int = DEFAULT_MAX_BYTES,
     executor: Executor | None = None,
     known: set[str] | None = None,
-) -> LoadSummary:
-    """Land one batch inside the caller's transaction (tables must exist).
+    run_id: str | None = None,
+) -> LandReport:
+    """Land one batch inside the caller's transaction.
 
     Callers that keep a cursor (IMAP) write it in the same transaction, so a failure
     rolls back rows and cursor together.
     """
-    return _write_batch(conn, _PendingBatch(items, max_bytes, executor), known)
+    return _write_batch(conn, _PendingBatch(items, max_bytes, executor), known, run_id)
 
 
 def _write_batch(
-    conn: psycopg.Connection, pending: _PendingBatch, known: set[str] | None
-) -> LoadSummary:
+    conn: psycopg.Connection,
+    pending: _PendingBatch,
+    known: set[str] | None,
+    run_id: str | None,
+) -> LandReport:
     items, parseable = pending.items, pending.parseable
     outcomes = pending.outcomes()
-    summary = LoadSummary(seen=len(items))
+    report = new_report()
+    report.seen = len(items)
     if known is None:
         known = known_mailboxes(conn)
 
     for item in items:
         if item.raw is None or item.error is not None:
-            _quarantine(conn, item, item.error or "unreadable", summary)
+            _reject(conn, item, item.error or "unreadable", report, run_id)
 
     rows: list[tuple[Any, ...]] = []
     attachment_rows: list[tuple[Any, ...]] = []
@@ -357,11 +238,11 @@ def _write_batch(
     keys_in_batch: set[str] = set()
     for item, outcome in zip(parseable, outcomes, strict=True):
         if outcome.parsed is None:
-            _quarantine(conn, item, outcome.reason or "unparseable", summary)
+            _reject(conn, item, outcome.reason or "unparseable", report, run_id)
             continue
         parsed = outcome.parsed
         if parsed.email_key in keys_in_batch:
-            summary.duplicates += 1
+            report.duplicates += 1
             continue
         keys_in_batch.add(parsed.email_key)
         variant_of = None
@@ -386,12 +267,27 @@ def _write_batch(
             )
 
     if rows:
-        inserted = _copy_emails(conn, rows)
-        summary.loaded += inserted
-        summary.duplicates += len(rows) - inserted
+        # One writer at a time: variant_of looks at rows other batches may be adding.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('pebble.raw.emails'))")
+        inserted = copy_merge(
+            conn,
+            "raw.emails",
+            EMAIL_COLUMNS,
+            rows,
+            key=("email_key",),
+            exprs={"variant_of": _VARIANT_OF},
+        ).inserted
+        report.landed += inserted
+        report.duplicates += len(rows) - inserted
     if attachment_rows:
-        _copy_attachments(conn, attachment_rows)
-    return summary
+        copy_merge(
+            conn,
+            "raw.email_attachments",
+            ATTACHMENT_COLUMNS,
+            attachment_rows,
+            key=("email_key", "sha256"),
+        )
+    return report
 
 
 def _email_row(
@@ -426,34 +322,6 @@ def _email_row(
     )
 
 
-def _copy_emails(conn: psycopg.Connection, rows: list[tuple[Any, ...]]) -> int:
-    conn.execute("SELECT pg_advisory_xact_lock(hashtext('pebble.raw.emails'))")
-    conn.execute(_TEMP_DDL)
-    with conn.cursor() as cur:
-        with cur.copy(_COPY_EMAILS) as copy:
-            for index, row in enumerate(rows):
-                copy.write_row((*row, index))
-        inserted = cur.execute(_INSERT_EMAILS).fetchall()
-    conn.execute("DROP TABLE _emails_in")
-    return len(inserted)
-
-
-def _copy_attachments(conn: psycopg.Connection, rows: list[tuple[Any, ...]]) -> None:
-    conn.execute(
-        "CREATE TEMP TABLE _attachments_in (email_key text, sha256 text, filename text, "
-        "content_type text, size_bytes bigint) ON COMMIT DROP"
-    )
-    with conn.cursor() as cur:
-        with cur.copy(
-            "COPY _attachments_in (email_key, sha256, filename, content_type, size_bytes) "
-            "FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
-        cur.execute(_INSERT_ATTACHMENTS)
-    conn.execute("DROP TABLE _attachments_in")
-
-
 def _batches(messages: Iterable[RawMessage], max_count: int, max_bytes: int):
     batch: list[RawMessage] = []
     size = 0
@@ -474,39 +342,40 @@ def land_messages(
     max_bytes: int | None = None,
     workers: int = 1,
     batch_messages: int = BATCH_MESSAGES,
-    after_batch: Callable[[psycopg.Connection, list[RawMessage], LoadSummary], None] | None = None,
-) -> LoadSummary:
+    after_batch: Callable[[psycopg.Connection, list[RawMessage], LandReport], None] | None = None,
+    run_id: str | None = None,
+) -> LandReport:
     """Land messages in batches, each batch in its own transaction.
 
     ``workers > 1`` parses in a process pool. ``after_batch`` runs inside each batch's
     transaction (e.g. to advance a cursor together with the rows).
     """
     limit = max_bytes if max_bytes is not None else _configured_max_bytes()
-    ensure_tables(conn)
     known = known_mailboxes(conn)
-    summary = LoadSummary()
+    report = new_report()
     with _pool(workers) as executor:
         # Parsing of the next batch runs in the pool while this one is written.
         previous: _PendingBatch | None = None
         for batch in _batches(messages, batch_messages, BATCH_BYTES):
             current = _PendingBatch(batch, limit, executor)
             if previous is not None:
-                summary.add(_commit_batch(conn, previous, known, after_batch))
+                report.add(_commit_batch(conn, previous, known, after_batch, run_id))
             previous = current
         if previous is not None:
-            summary.add(_commit_batch(conn, previous, known, after_batch))
-    return summary
+            report.add(_commit_batch(conn, previous, known, after_batch, run_id))
+    return report
 
 
 def _commit_batch(
     conn: psycopg.Connection,
     pending: _PendingBatch,
     known: set[str],
-    after_batch: Callable[[psycopg.Connection, list[RawMessage], LoadSummary], None] | None,
-) -> LoadSummary:
+    after_batch: Callable[[psycopg.Connection, list[RawMessage], LandReport], None] | None,
+    run_id: str | None,
+) -> LandReport:
     pending.outcomes()  # wait for the parsers before opening the transaction
     with conn.transaction():
-        result = _write_batch(conn, pending, known)
+        result = _write_batch(conn, pending, known, run_id)
         if after_batch is not None:
             after_batch(conn, pending.items, result)
     return result
@@ -544,20 +413,25 @@ def land_paths(
     mailbox: str | None = None,
     max_bytes: int | None = None,
     workers: int = 1,
-) -> LoadSummary:
+    run_id: str | None = None,
+) -> LandReport:
     """Load .eml files, directories (recursively), mbox files and Maildirs.
 
     ``mailbox`` overrides the mailbox otherwise taken from the Maildir folder or mbox file
     name, or else from the recipient address.
     """
+    paths = [Path(p) for p in paths]
     limit = max_bytes if max_bytes is not None else _configured_max_bytes()
     box = mailbox_name(mailbox) if mailbox else None
-    return land_messages(
+    report = land_messages(
         conn,
         iter_paths(paths, mailbox=box, max_bytes=limit),
         max_bytes=limit,
         workers=workers,
+        run_id=run_id,
     )
+    report.extra["paths"] = ", ".join(str(p) for p in paths)
+    return report
 
 
 def land_bytes(
@@ -567,7 +441,8 @@ def land_bytes(
     source_kind: str = "upload",
     mailbox: str | None = None,
     max_bytes: int | None = None,
-) -> LoadSummary:
+    run_id: str | None = None,
+) -> LandReport:
     """Load messages handed over as (name, raw bytes), e.g. files uploaded in the app.
 
     ``name`` is recorded as the source only; it is never used as a path.
@@ -578,4 +453,4 @@ def land_bytes(
         for name, data in items:
             yield RawMessage(source_kind, str(name)[:500], box, bytes(data))
 
-    return land_messages(conn, messages(), max_bytes=max_bytes)
+    return land_messages(conn, messages(), max_bytes=max_bytes, run_id=run_id)

@@ -4,7 +4,7 @@ Real mailboxes are full of broken mail: misspelled charsets, headers in raw 8-bi
 truncated base64, missing MIME boundaries, dates no RFC would accept. The parser never
 gives up on a message because one part of it is odd; it records what was wrong in
 ``parse_defects`` and keeps going. It raises :class:`Unparseable` only when the input is
-not an email at all (or is larger than the configured bound), so the caller can quarantine
+not an email at all (or is larger than the configured bound), so the caller can reject
 it with the reason and the raw bytes.
 """
 
@@ -84,7 +84,7 @@ _CHARSET_FIXES = {
 
 
 class Unparseable(Exception):
-    """The input cannot be stored as an email; ``reason`` says why (goes to quarantine)."""
+    """The input cannot be stored as an email; ``reason`` says why (the caller records it in raw.rejects)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

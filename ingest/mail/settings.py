@@ -31,7 +31,7 @@ class MailSettings(BaseSettings):
     imap_timeout_s: float = 60.0
     #: Mailbox name stored for mail pulled from a folder (default: from the To address).
     imap_mailbox: str | None = None
-    #: Larger messages are quarantined as "too large" instead of parsed.
+    #: Larger messages are rejected as "too large" (raw.rejects) instead of parsed.
     max_message_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
 
     @field_validator("imap_folders", mode="before")

@@ -1,8 +1,12 @@
 """Prelead lists: the CSV/XLSX lead lists marketing screens, validated and loaded to ``raw``.
 
-Entry points: :func:`ingest.prelead.loader.load_file` (one file, one batch),
-:func:`ingest.prelead.loader.load_folder` (one batch per file) and the commands
+Entry points: :func:`ingest.prelead.sync.sync` (files and folders, one batch per file,
+unreadable files to ``raw.rejects``; returns a ``LandReport``),
+:func:`ingest.prelead.land.load_file` (one file as a named batch) and the commands
 ``pebble prelead load FILE --batch NAME`` / ``pebble prelead load-folder [FOLDER]``.
+Modules: ``parse`` (CSV/XLSX reading, encodings), ``headers``/``rules``/``states``/
+``validate``/``parallel`` (the checks per row), ``land`` (COPY into the tables), ``sync``,
+``cli``.
 
 Tables:
 

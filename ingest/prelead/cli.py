@@ -31,10 +31,12 @@ def load(
     """
     import psycopg
 
-    from ingest.prelead.loader import BatchConflictError, BatchNameError, load_file
-    from ingest.prelead.reader import PreleadFileError
+    from ingest.prelead.land import BatchConflictError, BatchNameError, load_file
+    from ingest.prelead.parse import PreleadFileError
+    from pebble import db
 
     try:
+        db.upgrade()
         result = load_file(file, batch, workers=workers)
     except (PreleadFileError, BatchConflictError, BatchNameError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -59,19 +61,25 @@ def load_folder_command(
         typer.Argument(help="Folder of lead lists (default: the demo world's prelead folder)."),
     ] = None,
 ) -> None:
-    """Load every .csv/.xlsx in FOLDER, one batch per file named after it; one JSON line each."""
+    """Load every .csv/.xlsx in FOLDER, one batch per file named after it; one JSON line each.
+
+    A file that cannot be loaded is recorded in raw.rejects with the reason (printed on
+    stderr; exit 2); the other files still load.
+    """
     import psycopg
 
-    from ingest.prelead.loader import BatchConflictError, load_folder
-    from ingest.prelead.reader import PreleadFileError
+    from ingest.prelead.sync import sync
+    from pebble import db
     from pebble.settings import get_settings
 
     target = folder if folder is not None else get_settings().world / "prelead"
+    if not target.is_dir():
+        typer.echo(f"error: {target.name}: no such folder", err=True)
+        raise typer.Exit(code=2)
     try:
-        results = load_folder(target)
-    except (PreleadFileError, BatchConflictError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+        db.upgrade()
+        with db.connect(autocommit=True) as conn:
+            report = sync(conn, [target])
     except psycopg.OperationalError as exc:
         typer.echo(f"error: cannot reach the warehouse: {_first_line(exc)}", err=True)
         raise typer.Exit(code=1) from None
@@ -79,12 +87,13 @@ def load_folder_command(
         typer.echo(f"error: the warehouse refused the load: {_first_line(exc)}", err=True)
         raise typer.Exit(code=1) from None
     failed = 0
-    for result in results:
-        if isinstance(result, Exception):
+    for part in report.parts.values():
+        if part.rejected:
             failed += 1
-            typer.echo(f"error: {result}", err=True)
+            typer.echo(f"error: {part.extra['reason']}", err=True)
         else:
-            typer.echo(json.dumps(result.summary()))
+            summary = {k: v for k, v in part.extra.items() if k != "already_loaded"}
+            typer.echo(json.dumps(summary))
     if failed:
         raise typer.Exit(code=2)
 

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterator
 
 from ingest.prelead.headers import ColumnMap
-from ingest.prelead.reader import Table
+from ingest.prelead.parse import Table
 from ingest.prelead.validate import (
     ValidatedChunk,
     ValidatedRow,
@@ -50,7 +50,7 @@ def worker_count(table: Table, requested: int | None) -> int:
 def _init(batch: str, columns: ColumnMap) -> None:
     global _validate
     _validate = make_row_validator(batch, columns)
-    gc.disable()  # see loader.gc_paused: no cycles here, and collections halve throughput
+    gc.disable()  # see land.gc_paused: no cycles here, and collections halve throughput
 
 
 def _validate_chunk(chunk: Chunk) -> ValidatedChunk:

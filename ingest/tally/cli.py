@@ -25,7 +25,7 @@ class Collection(StrEnum):
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
-    from ingest.tally.values import parse_date
+    from ingest.tally.parse import parse_date
 
     try:
         return parse_date(value)
@@ -37,9 +37,14 @@ def _date(value: str | None, option: str) -> date | None:
 
 def _fail(exc: Exception) -> typer.Exit:
     """Print a connector error as one clear line; the exit code names its kind."""
-    from ingest.tally.errors import TallyConnectionError, TallyParseError, TallyResponseError
+    from ingest.tally.errors import (
+        TallyCompanyNotFound,
+        TallyConnectionError,
+        TallyParseError,
+        TallyResponseError,
+    )
 
-    if isinstance(exc, TallyConnectionError):
+    if isinstance(exc, TallyConnectionError | TallyCompanyNotFound):
         typer.echo(f"error [{exc.code}]: {exc}", err=True)
         return typer.Exit(code=5)  # 2 is taken by usage errors
     if isinstance(exc, TallyResponseError):
@@ -67,7 +72,7 @@ def pull(
 ) -> None:
     """Print the collection's normalised records as JSON lines."""
     from ingest.tally.errors import TallyError
-    from ingest.tally.records import read_file_records
+    from ingest.tally.parse import read_file_records
 
     start, end = _date(from_date, "--from-date"), _date(to_date, "--to-date")
     try:
@@ -105,28 +110,24 @@ def sync(
     """Pull from Tally into the warehouse's raw tables (incremental, all-or-nothing)."""
     import psycopg
 
-    from ingest.tally import sync as tally_sync
     from ingest.tally.client import TallyClient
     from ingest.tally.errors import TallyError
-    from pebble.db import connect, ensure_schemas
+    from ingest.tally.sync import COLLECTIONS
+    from ingest.tally.sync import sync as tally_sync
+    from pebble.db import connect, upgrade
 
-    pulls = {
-        Collection.stock_groups: tally_sync.pull_stock_groups,
-        Collection.stock_items: tally_sync.pull_stock_items,
-        Collection.ledgers: tally_sync.pull_ledgers,
-        Collection.vouchers: tally_sync.pull_vouchers,
-    }
-    chosen = [c for c in pulls if not collection or c in collection]
+    chosen = [c for c in COLLECTIONS if not collection or Collection(c) in collection]
     overrides = {k: v for k, v in (("url", url), ("company", company)) if v}
     client = TallyClient(**overrides)
     try:
+        upgrade()
         with connect(autocommit=True) as conn:
-            ensure_schemas(conn)
-            for name in chosen:
-                result = pulls[name](conn, client)
+            for name in chosen:  # one at a time: each line shows as its collection lands
+                result = tally_sync(conn, client, collections=[name]).parts[name]
                 typer.echo(
-                    f"{result.collection}: {result.received} received, {result.landed} landed"
-                    + (f", cursor {result.cursor}" if result.cursor is not None else "")
+                    f"{name}: {result.seen} received, {result.landed} landed"
+                    + (f", {result.rejected} rejected" if result.rejected else "")
+                    + (f", cursor {result.cursor_after}" if result.cursor_after else "")
                 )
     except TallyError as exc:
         raise _fail(exc) from None

@@ -1,33 +1,109 @@
-"""The network side of the connector: one request at a time, retries, a circuit breaker.
+"""The network side of the connector: export envelopes, one request at a time, retries,
+a circuit breaker.
 
-Responses are downloaded whole into a spooled temporary file (memory up to a few MB, then
-disk) before parsing, so a retry never hands out half a result and parsing stays
-streaming however large the answer is.
+An envelope asks Tally for one collection with inline TDL: its FETCH list and filters
+(:func:`collection_request`). Responses are downloaded whole into a spooled temporary file
+(memory up to a few MB, then disk) before parsing, so a retry never hands out half a result
+and parsing stays streaming however large the answer is.
+
+An unreachable Tally fails fast: each attempt waits at most ``connect_timeout_s`` for a
+connection, there are ``retries`` more attempts with jittered exponential backoff, and the
+circuit breaker opens after ``breaker_failures`` consecutive failures, after which no
+request goes out until ``breaker_cooldown_s`` has passed. With the defaults an unreachable
+host costs at most 4 x 5 s + 7 s before :class:`TallyConnectionError`.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import IO, Any
+from xml.sax.saxutils import escape, quoteattr
 
 import requests
 
-from ingest.common.resilience import CircuitBreaker
-from ingest.tally.envelopes import collection_request
-from ingest.tally.errors import TallyConnectionError, TallyResponseError
-from ingest.tally.records import Record, iter_records
+from ingest.tally.errors import TallyCompanyNotFound, TallyConnectionError, TallyResponseError
+from ingest.tally.parse import OnReject, Record, iter_records
 from ingest.tally.settings import TallySettings
 
 log = logging.getLogger(__name__)
 
 _SPOOL_BYTES = 8 << 20
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+#: Tally object type and the fields fetched for each collection the connector pulls.
+COLLECTION_SPECS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "stock-items": (
+        "StockItem",
+        ("Name", "Parent", "BaseUnits", "OpeningBalance", "OpeningValue", "ClosingBalance",
+         "ClosingRate", "ClosingValue", "GSTDetails", "HSNDetails", "LanguageName",
+         "AdditionalUnits", "Denominator", "Conversion"),
+    ),
+    "stock-groups": ("StockGroup", ("Name", "Parent")),
+    "ledgers": (
+        "Ledger",
+        ("Name", "Parent", "PartyGSTIN", "LedGSTRegDetails", "IncomeTaxNumber", "LedStateName",
+         "StateName", "Email", "LedgerMobile", "Address", "OpeningBalance"),
+    ),
+    "vouchers": (
+        "Voucher",
+        ("Date", "VoucherTypeName", "VoucherNumber", "PartyLedgerName", "PartyGSTIN",
+         "Reference", "IsCancelled", "IsOptional", "BasicShipVesselNo", "BasicShipDocumentNo",
+         "InvoiceOrderList", "LedgerEntries", "AllInventoryEntries"),
+    ),
+    "company": (
+        "Company",
+        ("Name", "BooksFrom", "StartingFrom", "LastVoucherDate", "AltMstId", "AltVchId"),
+    ),
+}  # fmt: skip
+ALWAYS_FETCHED = ("GUID", "MasterID", "AlterID")
+
+
+def tally_date(value: date) -> str:
+    return value.strftime("%Y%m%d")
+
+
+def collection_request(
+    collection: str,
+    *,
+    company: str | None = None,
+    from_date: date | None = None,
+    to_date: date | None = None,
+    alter_id_above: int | None = None,
+) -> str:
+    """The export envelope for one of :data:`COLLECTION_SPECS` (names XML-escaped)."""
+    if collection not in COLLECTION_SPECS:
+        raise ValueError(f"unknown collection {collection!r}")
+    object_type, fields = COLLECTION_SPECS[collection]
+    name = f"Pebble{object_type}Export"
+    static = ["<SVEXPORTFORMAT>$$SysName:XML</SVEXPORTFORMAT>"]
+    if company:
+        static.append(f"<SVCURRENTCOMPANY>{escape(company)}</SVCURRENTCOMPANY>")
+    if from_date:
+        static.append(f"<SVFROMDATE>{tally_date(from_date)}</SVFROMDATE>")
+    if to_date:
+        static.append(f"<SVTODATE>{tally_date(to_date)}</SVTODATE>")
+    filters = ""
+    formulas = ""
+    if alter_id_above is not None:
+        filters = "<FILTER>PebbleChangedSince</FILTER>"
+        formulas = (
+            '<SYSTEM TYPE="Formulae" NAME="PebbleChangedSince">'
+            f"{escape(f'$AlterID > {int(alter_id_above)}')}</SYSTEM>"
+        )
+    fetch = ", ".join((*fields, *ALWAYS_FETCHED))
+    return (
+        "<ENVELOPE><HEADER><VERSION>1</VERSION><TALLYREQUEST>Export</TALLYREQUEST>"
+        f"<TYPE>Collection</TYPE><ID>{escape(name)}</ID></HEADER>"
+        f"<BODY><DESC><STATICVARIABLES>{''.join(static)}</STATICVARIABLES>"
+        f'<TDL><TDLMESSAGE><COLLECTION NAME={quoteattr(name)} ISMODIFY="No">'
+        f"<TYPE>{object_type}</TYPE><FETCH>{fetch}</FETCH>{filters}</COLLECTION>"
+        f"{formulas}</TDLMESSAGE></TDL></DESC></BODY></ENVELOPE>"
+    )
 
 
 class TallyClient:
@@ -45,9 +121,9 @@ class TallyClient:
         self.settings = base.model_copy(update=overrides) if overrides else base
         self.url = self.settings.url.rstrip("/") or self.settings.url
         self.session = session or requests.Session()
-        self.breaker = CircuitBreaker(
-            self.settings.breaker_failures, self.settings.breaker_cooldown_s
-        )
+        self.breaker = self.settings.breaker()
+        #: HTTP attempts made so far (retries included), for logs and tests
+        self.attempts = 0
         self._sleep = sleep
         self._one_at_a_time = threading.Lock()
 
@@ -59,13 +135,8 @@ class TallyClient:
             return body.encode("utf-8"), "text/xml;charset=utf-8"
         return b"\xff\xfe" + envelope.encode("utf-16-le"), "text/xml;charset=utf-16"
 
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter for the given (0-based) retry."""
-        ceiling = min(self.settings.backoff_max_s, self.settings.backoff_s * 2**attempt)
-        return random.uniform(ceiling / 2, ceiling) if ceiling > 0 else 0.0
-
-    def _fail(self, message: str, attempt: int) -> TallyConnectionError:
-        retry_after = self.breaker.retry_after() or max(1.0, self._backoff(attempt))
+    def _fail(self, message: str, retry: int) -> TallyConnectionError:
+        retry_after = self.breaker.retry_after() or max(1.0, self.settings.backoff(retry))
         return TallyConnectionError(message, url=self.url, retry_after=retry_after)
 
     def post(self, envelope: str) -> IO[bytes]:
@@ -87,7 +158,8 @@ class TallyClient:
                         retry_after=self.breaker.retry_after(),
                     )
                 if attempt:
-                    self._sleep(self._backoff(attempt - 1))
+                    self._sleep(self.settings.backoff(attempt))
+                self.attempts += 1
                 try:
                     return self._attempt(body, content_type, timeout)
                 except _TransientHTTP as exc:
@@ -98,7 +170,9 @@ class TallyClient:
                     last_error = _describe(exc)
                 self.breaker.record_failure()
                 log.warning("Tally request failed (attempt %d): %s", attempt + 1, last_error)
-        raise self._fail(f"cannot reach Tally at {self.url}: {last_error}", self.settings.retries)
+        raise self._fail(
+            f"cannot reach Tally at {self.url}: {last_error}", self.settings.retries + 1
+        )
 
     def _attempt(self, body: bytes, content_type: str, timeout: tuple[float, float]) -> IO[bytes]:
         with self.session.post(
@@ -126,25 +200,48 @@ class TallyClient:
 
     # collections -----------------------------------------------------------------------
 
-    def records(self, collection: str, **request: Any) -> Iterator[Record]:
-        """Records of one collection (see :func:`collection_request` for the options)."""
+    def records(
+        self, collection: str, *, on_reject: OnReject | None = None, **request: Any
+    ) -> Iterator[Record]:
+        """Records of one collection (see :func:`collection_request` for the options).
+
+        With ``on_reject``, a record holding a value that cannot be read is handed to it
+        and skipped (see :func:`ingest.tally.parse.iter_records`); without, it raises.
+        """
         envelope = collection_request(collection, company=self.settings.company, **request)
         with self.post(envelope) as body:
-            yield from iter_records(body, collection)
+            yield from iter_records(body, collection, on_reject=on_reject)
 
     def company_info(self) -> Record:
-        """The company: books_from, last_voucher_date, alt_mst_id, alt_vch_id."""
-        companies = list(self.records("company"))
+        """The company: books_from, last_voucher_date, alt_mst_id, alt_vch_id.
+
+        With ``TALLY_COMPANY`` set, that company or :class:`TallyCompanyNotFound`: cursors
+        from another company's books would skip or repeat data. Unset, the company Tally
+        has loaded (the first, when several are open).
+        """
+        # Asked without SVCURRENTCOMPANY: the list of open companies, matched here by name.
+        with self.post(collection_request("company")) as body:
+            companies = list(iter_records(body, "company"))
         if not companies:
             raise TallyResponseError("Tally has no company loaded")
-        if self.settings.company:
+        wanted = self.settings.company
+        if wanted:
             for company in companies:
-                if company["name"] == self.settings.company:
+                if company["name"] == wanted:
                     return company
+            for company in companies:  # Tally matches company names case-insensitively
+                if (company["name"] or "").casefold() == wanted.strip().casefold():
+                    return company
+            raise TallyCompanyNotFound(wanted, [str(c["name"]) for c in companies])
         return companies[0]
 
     def vouchers(
-        self, from_date: date, to_date: date, alter_id_above: int | None = None
+        self,
+        from_date: date,
+        to_date: date,
+        alter_id_above: int | None = None,
+        *,
+        on_reject: OnReject | None = None,
     ) -> Iterator[list[Record]]:
         """Vouchers dated in [from_date, to_date], one list per date window.
 
@@ -156,11 +253,14 @@ class TallyClient:
         start = from_date
         while start <= to_date:
             end = min(to_date, start + timedelta(days=days - 1))
-            batch = list(
-                self.records(
-                    "vouchers", from_date=start, to_date=end, alter_id_above=alter_id_above
-                )
-            )
+            request: dict[str, Any] = {
+                "from_date": start,
+                "to_date": end,
+                "alter_id_above": alter_id_above,
+            }
+            if on_reject is not None:
+                request["on_reject"] = on_reject
+            batch = list(self.records("vouchers", **request))
             yield batch
             target = self.settings.batch_max_vouchers
             if len(batch) > target:

@@ -36,6 +36,25 @@ class TallyResponseError(TallyError):
 
 
 class TallyParseError(TallyError):
-    """The answer is not a complete, well-formed Tally export (malformed or truncated)."""
+    """The answer is not a complete, well-formed Tally export (malformed or truncated, or
+    declaring a DOCTYPE)."""
 
     code = "TALLY_BAD_RESPONSE"
+
+
+class TallyCompanyNotFound(TallyError):
+    """``TALLY_COMPANY`` names a company Tally does not have open.
+
+    Never falls back to another company: its ALTERIDs would move the cursors of the wrong
+    books. ``available`` lists the companies Tally answered with.
+    """
+
+    code = "TALLY_COMPANY_NOT_FOUND"
+
+    def __init__(self, company: str, available: list[str]) -> None:
+        names = ", ".join(repr(name) for name in available) or "none"
+        super().__init__(
+            f"company {company!r} (TALLY_COMPANY) is not open in Tally; open companies: {names}"
+        )
+        self.company = company
+        self.available = available

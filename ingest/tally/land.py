@@ -1,7 +1,8 @@
-"""Land Tally records in the warehouse's ``raw`` schema.
+"""Land Tally records in the warehouse's ``raw`` schema (tables from the migrations).
 
 Rows are copied (PostgreSQL COPY) into a temporary table, then merged with one
-``INSERT ... ON CONFLICT`` so landing the same records again changes nothing:
+``INSERT ... ON CONFLICT`` (:func:`ingest.common.staging.copy_merge`), so landing the same
+records again changes nothing:
 
 - ``raw.tally_stock_items``: snapshots over time, one row per item and ``snapshot_at``,
   added only when something about the item changed since its latest snapshot; never
@@ -23,97 +24,26 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ingest.tally.records import Record
+from ingest.common.staging import copy_merge, copy_rows
+from ingest.tally.parse import Record
 
-DDL = """
-CREATE SCHEMA IF NOT EXISTS raw;
-CREATE TABLE IF NOT EXISTS raw.tally_stock_items (
-    guid          text NOT NULL,
-    snapshot_at   timestamptz NOT NULL,
-    name          text NOT NULL,
-    parent        text,
-    unit          text,
-    opening_qty   numeric,
-    opening_value numeric,
-    closing_qty   numeric,
-    rate          numeric,
-    value         numeric,
-    hsn           text,
-    gst_rate      numeric,
-    master_id     bigint,
-    alter_id      bigint,
-    row_hash      text NOT NULL,
-    loaded_at     timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (guid, snapshot_at)
-);
-CREATE TABLE IF NOT EXISTS raw.tally_stock_groups (
-    guid       text PRIMARY KEY,
-    name       text NOT NULL,
-    parent     text,
-    master_id  bigint,
-    alter_id   bigint,
-    row_hash   text NOT NULL,
-    loaded_at  timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS raw.tally_ledgers (
-    guid            text PRIMARY KEY,
-    name            text NOT NULL,
-    parent          text,
-    gstin           text,
-    gstins          text[] NOT NULL DEFAULT '{}',
-    pan             text,
-    state           text,
-    email           text,
-    mobile          text,
-    address         text[] NOT NULL DEFAULT '{}',
-    opening_balance numeric,
-    master_id       bigint,
-    alter_id        bigint,
-    row_hash        text NOT NULL,
-    loaded_at       timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS raw.tally_vouchers (
-    guid           text PRIMARY KEY,
-    voucher_type   text,
-    voucher_number text,
-    voucher_date   date,
-    party          text,
-    party_gstin    text,
-    reference      text,
-    order_refs     text[] NOT NULL DEFAULT '{}',
-    is_cancelled   boolean NOT NULL DEFAULT false,
-    is_optional    boolean NOT NULL DEFAULT false,
-    total          numeric,
-    vehicle_no     text,
-    lr_no          text,
-    ledger_entries jsonb NOT NULL DEFAULT '[]',
-    master_id      bigint,
-    alter_id       bigint,
-    row_hash       text NOT NULL,
-    loaded_at      timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS raw.tally_voucher_lines (
-    voucher_guid text NOT NULL REFERENCES raw.tally_vouchers (guid) ON DELETE CASCADE,
-    line_no      integer NOT NULL,
-    item         text,
-    qty          numeric,
-    unit         text,
-    billed_qty   numeric,
-    rate         numeric,
-    rate_unit    text,
-    amount       numeric,
-    order_no     text,
-    godown       text,
-    PRIMARY KEY (voucher_guid, line_no)
-);
-"""
+#: An existing row is replaced by a newer AlterID, or by the same AlterID with other content.
+_NEWER = (
+    "coalesce(t.alter_id, -1) < coalesce(EXCLUDED.alter_id, -1) "
+    "OR (coalesce(t.alter_id, -1) = coalesce(EXCLUDED.alter_id, -1) "
+    "AND t.row_hash <> EXCLUDED.row_hash)"
+)
+#: A stock item gets a snapshot row when it differs from its latest snapshot.
+_CHANGED_SINCE_LATEST = (
+    "s.row_hash IS DISTINCT FROM (SELECT t.row_hash FROM raw.tally_stock_items t "
+    "WHERE t.guid = s.guid ORDER BY t.snapshot_at DESC LIMIT 1)"
+)
 
 STOCK_ITEM_COLUMNS = (
     "guid", "name", "parent", "unit", "opening_qty", "opening_value", "closing_qty", "rate",
-    "value", "hsn", "gst_rate", "master_id", "alter_id",
+    "value", "hsn", "gst_rate", "aliases", "pack", "pack_size", "master_id", "alter_id",
 )  # fmt: skip
 STOCK_GROUP_COLUMNS = ("guid", "name", "parent", "master_id", "alter_id")
 LEDGER_COLUMNS = (
@@ -129,11 +59,6 @@ LINE_COLUMNS = (
     "voucher_guid", "line_no", "item", "qty", "unit", "billed_qty", "rate", "rate_unit",
     "amount", "order_no", "godown",
 )  # fmt: skip
-
-
-def ensure_tables(conn: psycopg.Connection) -> None:
-    """Create the raw Tally tables if missing."""
-    conn.execute(DDL)
 
 
 def record_key(record: Record, kind: str) -> str:
@@ -158,47 +83,23 @@ def _plain(value: Any) -> Any:
     return value.obj if isinstance(value, Jsonb) else value
 
 
-def _stage(conn: psycopg.Connection, name: str, target: str, columns: Sequence[str]) -> None:
-    conn.execute(
-        sql.SQL(
-            "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA"
-        ).format(
-            sql.Identifier(name),
-            sql.SQL(", ").join(map(sql.Identifier, columns)),
-            sql.SQL(target),
-        )
+def _merge_keyed(
+    conn: psycopg.Connection, table: str, columns: Sequence[str], rows: list[tuple]
+) -> list[str]:
+    """Merge rows into ``table`` by guid (newer AlterID wins); returns the guids added or
+    replaced."""
+    merged = copy_merge(
+        conn,
+        table,
+        columns,
+        rows,
+        key=("guid",),
+        update=[c for c in columns if c != "guid"],
+        also_set="loaded_at = now()",
+        update_when=_NEWER,
+        returning=("guid",),
     )
-    conn.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(name)))
-
-
-def _copy(
-    conn: psycopg.Connection, table: str, columns: Sequence[str], rows: Iterable[tuple]
-) -> None:
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(*table.split(".")), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-    with conn.cursor() as cur, cur.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _upsert(conn: psycopg.Connection, stage: str, target: str, columns: Sequence[str]) -> list[str]:
-    """Merge the staged rows into ``target`` by guid; returns the guids added or replaced."""
-    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
-    updates = sql.SQL(", ").join(
-        sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
-        for c in columns
-        if c != "guid"
-    )
-    query = sql.SQL(
-        "INSERT INTO {target} AS t ({cols}) SELECT {cols} FROM {stage} "
-        "ON CONFLICT (guid) DO UPDATE SET {updates}, loaded_at = now() "
-        "WHERE coalesce(t.alter_id, -1) < coalesce(EXCLUDED.alter_id, -1) "
-        "OR (coalesce(t.alter_id, -1) = coalesce(EXCLUDED.alter_id, -1) "
-        "AND t.row_hash <> EXCLUDED.row_hash) "
-        "RETURNING t.guid"
-    ).format(target=sql.SQL(target), cols=cols, stage=sql.Identifier(stage), updates=updates)
-    return [row[0] for row in conn.execute(query).fetchall()]
+    return [guid for (guid,) in merged.returned]
 
 
 def land_stock_items(
@@ -210,28 +111,20 @@ def land_stock_items(
     """
     rows = []
     for r in records:
-        values = (record_key(r, "stock_item"), *(r.get(c) for c in STOCK_ITEM_COLUMNS[1:]))
-        rows.append((*values, _row_hash(values)))
-    rows = _dedupe_snapshot(rows)
-    columns = (*STOCK_ITEM_COLUMNS, "row_hash")
-    with conn.transaction():
-        ensure_tables(conn)
-        _stage(conn, "tally_stage_stock_items", "raw.tally_stock_items", columns)
-        _copy(conn, "tally_stage_stock_items", columns, rows)
-        cols = sql.SQL(", ").join(map(sql.Identifier, columns))
-        s_cols = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in columns)
-        cur = conn.execute(
-            sql.SQL(
-                "INSERT INTO raw.tally_stock_items ({cols}, snapshot_at) "
-                "SELECT {s_cols}, %s FROM tally_stage_stock_items s "
-                "LEFT JOIN LATERAL (SELECT t.row_hash FROM raw.tally_stock_items t "
-                "  WHERE t.guid = s.guid ORDER BY t.snapshot_at DESC LIMIT 1) latest ON true "
-                "WHERE latest.row_hash IS DISTINCT FROM s.row_hash "
-                "ON CONFLICT (guid, snapshot_at) DO NOTHING"
-            ).format(cols=cols, s_cols=s_cols),
-            (snapshot_at,),
+        values = (
+            record_key(r, "stock_item"),
+            *((r.get(c) or []) if c == "aliases" else r.get(c) for c in STOCK_ITEM_COLUMNS[1:]),
         )
-        return cur.rowcount
+        rows.append((*values, _row_hash(values)))
+    rows = [(*row, snapshot_at) for row in _dedupe_snapshot(rows)]
+    return copy_merge(
+        conn,
+        "raw.tally_stock_items",
+        (*STOCK_ITEM_COLUMNS, "row_hash", "snapshot_at"),
+        rows,
+        key=("guid", "snapshot_at"),
+        where=_CHANGED_SINCE_LATEST,
+    ).inserted
 
 
 def _dedupe_snapshot(rows: list[tuple]) -> list[tuple]:
@@ -254,13 +147,7 @@ def _land_keyed(
         values = (record_key(r, kind), *(value_of(r, c) for c in columns[1:]))
         rows.append((*values, _row_hash(values)))
     rows = _dedupe_alter(rows, columns)
-    all_columns = (*columns, "row_hash")
-    stage = f"tally_stage_{kind}s"
-    with conn.transaction():
-        ensure_tables(conn)
-        _stage(conn, stage, f"raw.{table}", all_columns)
-        _copy(conn, stage, all_columns, rows)
-        return len(_upsert(conn, stage, f"raw.{table}", all_columns))
+    return len(_merge_keyed(conn, f"raw.{table}", (*columns, "row_hash"), rows))
 
 
 def _dedupe_alter(rows: list[tuple], columns: Sequence[str]) -> list[tuple]:
@@ -317,13 +204,12 @@ def land_vouchers(conn: psycopg.Connection, records: Iterable[Record]) -> int:
             (key, *(line.get(c) for c in LINE_COLUMNS[1:])) for line in record.get("lines") or []
         ]
     with conn.transaction():
-        ensure_tables(conn)
         changed = _land_keyed_returning(conn, records, value)
         if changed:
             conn.execute(
                 "DELETE FROM raw.tally_voucher_lines WHERE voucher_guid = ANY(%s)", (changed,)
             )
-            _copy(
+            copy_rows(
                 conn,
                 "raw.tally_voucher_lines",
                 LINE_COLUMNS,
@@ -340,7 +226,4 @@ def _land_keyed_returning(
         values = (record_key(r, "voucher"), *(value_of(r, c) for c in VOUCHER_COLUMNS[1:]))
         rows.append((*values, _row_hash(values)))
     rows = _dedupe_alter(rows, VOUCHER_COLUMNS)
-    all_columns = (*VOUCHER_COLUMNS, "row_hash")
-    _stage(conn, "tally_stage_vouchers", "raw.tally_vouchers", all_columns)
-    _copy(conn, "tally_stage_vouchers", all_columns, rows)
-    return _upsert(conn, "tally_stage_vouchers", "raw.tally_vouchers", all_columns)
+    return _merge_keyed(conn, "raw.tally_vouchers", (*VOUCHER_COLUMNS, "row_hash"), rows)

@@ -11,7 +11,7 @@ import pytest
 
 from demo.sim.focus import FocusSimulator
 from ingest.focus.client import FocusClient
-from ingest.focus.config import FocusSettings
+from ingest.focus.settings import FocusSettings
 
 
 def _line(code: str, name: str, qty: float, rate: float, unit: str = "kg") -> dict[str, Any]:
@@ -179,8 +179,8 @@ def simulator(world: Path) -> Iterator[FocusSimulator]:
 
 
 FAST = {
-    "max_retries": 1,
-    "backoff_base_s": 0.01,
+    "retries": 1,
+    "backoff_s": 0.01,
     "backoff_max_s": 0.02,
     "connect_timeout_s": 2.0,
     "read_timeout_s": 5.0,

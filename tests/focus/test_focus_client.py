@@ -10,8 +10,8 @@ import pytest
 from pydantic import SecretStr
 
 from demo.sim.focus import FocusSimulator
-from ingest.focus.client import CircuitBreaker, FocusClient
-from ingest.focus.config import FocusSettings
+from ingest.common.resilience import CircuitBreaker
+from ingest.focus.client import FocusClient
 from ingest.focus.errors import (
     FocusAuthError,
     FocusConnectionError,
@@ -20,6 +20,7 @@ from ingest.focus.errors import (
     FocusRequestError,
     FocusResponseError,
 )
+from ingest.focus.settings import FocusSettings
 from ingest.focus.sync import pull_documents, pull_one
 
 MakeClient = Callable[..., FocusClient]
@@ -107,7 +108,7 @@ def test_session_rejected_after_relogin_is_auth_failure(world: Path, fast: dict)
 def test_bad_credentials_raise_auth_failed_without_retry(
     simulator: FocusSimulator, make_client: MakeClient
 ) -> None:
-    client = make_client(password=SecretStr("not-the-password"), max_retries=3)
+    client = make_client(password=SecretStr("not-the-password"), retries=3)
     with pytest.raises(FocusAuthError) as caught:
         list(client.list_documents("Sales Orders"))
     assert caught.value.code == "FOCUS_AUTH_FAILED"
@@ -127,7 +128,7 @@ def test_unknown_document_and_voucher_type(make_client: MakeClient) -> None:
 def test_down_server_is_connection_failed_after_retries(
     simulator: FocusSimulator, make_client: MakeClient
 ) -> None:
-    client = make_client(max_retries=2)
+    client = make_client(retries=2)
     simulator.faults.set("down")
     with pytest.raises(FocusConnectionError) as caught:
         client.login()
@@ -152,7 +153,7 @@ def test_slow_server_times_out_but_patient_client_succeeds(
     simulator: FocusSimulator, make_client: MakeClient
 ) -> None:
     simulator.faults.set("slow", delay_s=0.6)
-    impatient = make_client(read_timeout_s=0.2, max_retries=0)
+    impatient = make_client(read_timeout_s=0.2, retries=0)
     with pytest.raises(FocusConnectionError, match="timed out"):
         impatient.login()
     patient = make_client(read_timeout_s=3.0)
@@ -163,7 +164,7 @@ def test_slow_server_times_out_but_patient_client_succeeds(
 def test_unparseable_replies_are_bad_response(
     simulator: FocusSimulator, make_client: MakeClient, mode: str
 ) -> None:
-    client = make_client(max_retries=1)
+    client = make_client(retries=1)
     client.login()
     simulator.faults.set(mode)
     with pytest.raises(FocusResponseError) as caught:
@@ -189,7 +190,7 @@ def test_transient_failure_recovers_on_retry(
 ) -> None:
     import threading
 
-    client = make_client(max_retries=3, backoff_base_s=0.4, backoff_max_s=0.4)
+    client = make_client(retries=3, backoff_s=0.4, backoff_max_s=0.4)
     simulator.faults.set("down")
     threading.Timer(0.05, simulator.faults.set, args=("none",)).start()
     assert client.login()  # the first attempt is dropped, a retry gets through
@@ -199,7 +200,7 @@ def test_transient_failure_recovers_on_retry(
 def test_circuit_breaker_opens_then_recovers(
     simulator: FocusSimulator, make_client: MakeClient
 ) -> None:
-    client = make_client(max_retries=0, breaker_threshold=2, breaker_cooldown_s=0.3)
+    client = make_client(retries=0, breaker_failures=2, breaker_cooldown_s=0.3)
     simulator.faults.set("down")
     for _ in range(2):
         with pytest.raises(FocusConnectionError):

@@ -12,11 +12,12 @@ import psycopg
 import pytest
 
 from demo.sim.focus import FocusSimulator
+from ingest.common.report import LandReport
 from ingest.focus.client import FocusClient
-from ingest.focus.config import FocusSettings
 from ingest.focus.errors import FocusConnectionError, FocusError, FocusResponseError
 from ingest.focus.land import land_documents
-from ingest.focus.sync import pull_documents, read_cursor, sync_all, sync_kind
+from ingest.focus.settings import FocusSettings
+from ingest.focus.sync import pull_documents, read_cursor, sync, sync_kind
 
 MakeClient = Callable[..., FocusClient]
 TABLES = (
@@ -29,14 +30,25 @@ TABLES = (
 )
 
 
+def inserted(report: LandReport) -> int:
+    """Documents new to the warehouse (landed, less those that replaced a stored one)."""
+    return report.landed - report.updated
+
+
 def counts(conn: psycopg.Connection) -> dict[str, int]:
     return {t: conn.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in TABLES}
 
 
 def test_sync_twice_lands_once(warehouse: psycopg.Connection, make_client: MakeClient) -> None:
     client = make_client()
-    first = sync_all(client, warehouse)
-    assert [r.landed.inserted for r in first] == [5, 2, 2]
+    first = sync(warehouse, client)
+    assert [inserted(r) for r in first.parts.values()] == [5, 2, 2]
+    assert list(first.parts) == ["sales_orders", "invoices", "qc_inspections"]
+    assert first.parts["sales_orders"].tables[:2] == (
+        "focus_sales_orders",
+        "focus_sales_order_lines",
+    )
+    assert first.accounted and first.seen == 9 and first.extra == {}
     landed = counts(warehouse)
     assert landed == {
         "focus_sales_orders": 5,
@@ -48,22 +60,22 @@ def test_sync_twice_lands_once(warehouse: psycopg.Connection, make_client: MakeC
     }
     stamps = warehouse.execute("SELECT doc_no, loaded_at FROM raw.focus_sales_orders").fetchall()
 
-    again = sync_all(client, warehouse)
+    again = sync(warehouse, client)
     assert counts(warehouse) == landed
-    assert all(r.landed.inserted == 0 and r.landed.updated == 0 for r in again)
-    assert sum(r.landed.unchanged for r in again) > 0  # the lookback window was re-read
+    assert again.landed == 0 and again.updated == 0
+    assert again.duplicates > 0 and again.accounted  # the lookback window was re-read
     assert warehouse.execute("SELECT doc_no, loaded_at FROM raw.focus_sales_orders").fetchall() == (
         stamps
     )
 
-    full = sync_all(client, warehouse, full=True)
-    assert counts(warehouse) == landed and sum(r.landed.unchanged for r in full) == 9
+    full = sync(warehouse, client, full=True)
+    assert counts(warehouse) == landed and full.duplicates == 9
 
 
 def test_landed_values_and_raw_document(
     warehouse: psycopg.Connection, make_client: MakeClient
 ) -> None:
-    sync_all(make_client(), warehouse)
+    sync(warehouse, make_client())
     row = warehouse.execute(
         "SELECT doc_date::text, customer_name, status, total, document->'Header'->>'DocNo' "
         "FROM raw.focus_sales_orders WHERE doc_no = %s",
@@ -98,12 +110,11 @@ def test_changed_document_replaces_its_lines(
     warehouse: psycopg.Connection, make_client: MakeClient
 ) -> None:
     pairs = _pairs(make_client(), "sales_orders")
-    assert land_documents(warehouse, "sales_orders", pairs).inserted == 5
+    assert inserted(land_documents(warehouse, "sales_orders", pairs)) == 5
     record, document = pairs[1]
     changed = {**record, "status": "invoiced", "lines": record["lines"][:1]}
     result = land_documents(warehouse, "sales_orders", [(changed, document), pairs[0]])
-    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
-    assert result.changed_doc_nos == ["SO/25-26/00002"]
+    assert (inserted(result), result.updated, result.duplicates) == (0, 1, 1)
     lines = warehouse.execute(
         "SELECT item_code FROM raw.focus_sales_order_lines WHERE doc_no = 'SO/25-26/00002'"
     ).fetchall()
@@ -127,7 +138,7 @@ def test_incremental_pull_starts_at_cursor_minus_lookback(
     first_world = world_writer(tmp_path / "w1", orders)
     with FocusSimulator(first_world, port=0) as sim:
         with FocusClient(FocusSettings(url=sim.url, lookback_days=7, **fast)) as client:
-            sync_kind(client, warehouse, "sales_orders")
+            sync_kind(warehouse, client, "sales_orders")
     assert read_cursor(warehouse, "sales_orders") == {
         "date": "2025-11-02",
         "doc_no": "SO/25-26/00005",
@@ -139,10 +150,11 @@ def test_incremental_pull_starts_at_cursor_minus_lookback(
     second_world = world_writer(tmp_path / "w2", orders)
     with FocusSimulator(second_world, port=0) as sim:
         with FocusClient(FocusSettings(url=sim.url, lookback_days=7, **fast)) as client:
-            result = sync_kind(client, warehouse, "sales_orders")
-    assert result.from_date is not None and result.from_date.isoformat() == "2025-10-26"
-    assert result.fetched == 2
-    assert (result.landed.inserted, result.landed.updated) == (1, 1)
+            result = sync_kind(warehouse, client, "sales_orders")
+    assert result.extra["from_date"] == "2025-10-26"
+    assert result.seen == 2
+    assert (inserted(result), result.updated) == (1, 1)
+    assert json.loads(result.cursor_before) == {"date": "2025-11-02", "doc_no": "SO/25-26/00005"}
     statuses = dict(warehouse.execute("SELECT doc_no, status FROM raw.focus_sales_orders"))
     assert statuses["SO/25-26/00001"] == "open"
     assert statuses["SO/25-26/00005"] == "dispatched"
@@ -156,7 +168,7 @@ def test_incremental_pull_starts_at_cursor_minus_lookback(
     ("mode", "error", "overrides"),
     [
         ("down", FocusConnectionError, {}),
-        ("slow", FocusConnectionError, {"read_timeout_s": 0.2, "max_retries": 0}),
+        ("slow", FocusConnectionError, {"read_timeout_s": 0.2, "retries": 0}),
         ("malformed", FocusResponseError, {}),
         ("truncated", FocusResponseError, {}),
     ],
@@ -169,12 +181,12 @@ def test_fault_leaves_landed_data_and_cursor_intact(
     error: type[FocusError],
     overrides: dict[str, Any],
 ) -> None:
-    sync_all(make_client(), warehouse)
+    sync(warehouse, make_client())
     before = counts(warehouse)
     cursors = [read_cursor(warehouse, k) for k in ("sales_orders", "invoices", "qc_inspections")]
     simulator.faults.set(mode, delay_s=0.5)
     with pytest.raises(error):
-        sync_all(make_client(**overrides), warehouse, full=True)
+        sync(warehouse, make_client(**overrides), full=True)
     assert counts(warehouse) == before
     assert [read_cursor(warehouse, k) for k in ("sales_orders", "invoices", "qc_inspections")] == (
         cursors
@@ -185,10 +197,10 @@ def test_expired_session_mid_sync_is_invisible(
     warehouse: psycopg.Connection, simulator: FocusSimulator, make_client: MakeClient
 ) -> None:
     client = make_client()
-    sync_kind(client, warehouse, "invoices")
+    sync_kind(warehouse, client, "invoices")
     simulator.faults.set("expired_session")
-    result = sync_kind(client, warehouse, "sales_orders")
-    assert result.landed.inserted == 5 and client.logins == 2
+    result = sync_kind(warehouse, client, "sales_orders")
+    assert inserted(result) == 5 and client.logins == 2
 
 
 class _DiesMidway(FocusSimulator):
@@ -207,7 +219,7 @@ def test_failure_midway_keeps_completed_batches(
     with _DiesMidway(world, port=0) as sim:
         with FocusClient(FocusSettings(url=sim.url, **fast)) as client:
             with pytest.raises(FocusConnectionError):
-                sync_kind(client, warehouse, "sales_orders", batch_size=2)
+                sync_kind(warehouse, client, "sales_orders", batch_size=2)
     landed = [
         r[0] for r in warehouse.execute("SELECT doc_no FROM raw.focus_sales_orders ORDER BY 1")
     ]
@@ -224,8 +236,8 @@ def test_unreadable_cursor_means_full_pull(
     from ingest.common.cursors import set_cursor
 
     set_cursor(warehouse, "focus", "qc_inspections", "not json")
-    result = sync_kind(make_client(), warehouse, "qc_inspections")
-    assert result.from_date is None and result.landed.inserted == 2
+    result = sync_kind(warehouse, make_client(), "qc_inspections")
+    assert result.extra["from_date"] is None and inserted(result) == 2
     stored = json.loads(
         warehouse.execute(
             "SELECT value FROM raw.ingest_cursors WHERE source = 'focus' AND cursor_key = %s",
@@ -252,13 +264,16 @@ def test_unreadable_document_is_kept_aside_and_does_not_block(
 ) -> None:
     with _OneBadQuantity(world, port=0) as sim:
         with FocusClient(FocusSettings(url=sim.url, **fast)) as client:
-            first = sync_kind(client, warehouse, "sales_orders", batch_size=2)
-            assert (first.fetched, first.landed.inserted, first.landed.rejected) == (5, 4, 1)
+            first = sync_kind(warehouse, client, "sales_orders", batch_size=2)
+            assert (first.seen, inserted(first), first.rejected) == (5, 4, 1)
             reject = warehouse.execute(
-                "SELECT doc_no, error, document->'Body'->0->>'Quantity' FROM raw.focus_rejects"
+                "SELECT source, source_kind, locator, reason, "
+                "convert_from(payload, 'UTF8')::jsonb->'Body'->0->>'Quantity' FROM raw.rejects"
             ).fetchall()
             assert reject == [
                 (
+                    "focus",
+                    "sales_orders",
                     "SO/25-26/00003",
                     "SO/25-26/00003: cannot read 'Quantity' = '5 MT approx'",
                     "5 MT approx",
@@ -268,13 +283,16 @@ def test_unreadable_document_is_kept_aside_and_does_not_block(
                 "date": "2025-11-02",
                 "doc_no": "SO/25-26/00005",
             }
-            sync_kind(client, warehouse, "sales_orders", full=True)  # still broken: no change
-            assert warehouse.execute("SELECT count(*) FROM raw.focus_rejects").fetchone() == (1,)
+            sync_kind(warehouse, client, "sales_orders", full=True)  # still broken: no change
+            assert warehouse.execute("SELECT count(*) FROM raw.rejects").fetchone() == (1,)
 
             sim.broken = False  # fixed at the source
-            fixed = sync_kind(client, warehouse, "sales_orders", full=True)
-    assert fixed.landed.inserted == 1 and fixed.landed.rejected == 0
-    assert warehouse.execute("SELECT count(*) FROM raw.focus_rejects").fetchone() == (0,)
+            fixed = sync_kind(warehouse, client, "sales_orders", full=True)
+    assert inserted(fixed) == 1 and fixed.rejected == 0
+    # The reject stays as the record of what happened, marked resolved by the landing.
+    assert warehouse.execute(
+        "SELECT count(*), count(resolved_at) FROM raw.rejects WHERE locator = 'SO/25-26/00003'"
+    ).fetchone() == (1, 1)
     assert warehouse.execute("SELECT count(*) FROM raw.focus_sales_orders").fetchone() == (5,)
 
 
@@ -292,5 +310,48 @@ def test_document_deleted_between_list_and_fetch_is_skipped(
 ) -> None:
     with _Vanishing(world, port=0) as sim:
         with FocusClient(FocusSettings(url=sim.url, **fast)) as client:
-            result = sync_kind(client, warehouse, "sales_orders")
-    assert (result.fetched, result.landed.inserted) == (4, 4)
+            result = sync_kind(warehouse, client, "sales_orders")
+    assert (result.seen, inserted(result)) == (4, 4)
+
+
+def test_unreachable_focus_fails_the_sync_fast_with_bounded_attempts(
+    warehouse: psycopg.Connection,
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    settings = FocusSettings(url=url, retries=3, backoff_s=0.01, breaker_failures=5)
+    with FocusClient(settings) as client:
+        with pytest.raises(FocusConnectionError) as caught:
+            sync(warehouse, client)
+    assert caught.value.code == "FOCUS_CONNECTION_FAILED" and caught.value.url == url
+    assert client.attempts == 4  # the login's first try and 3 retries, then the sync gives up
+    assert counts(warehouse) == dict.fromkeys(TABLES, 0)
+
+    # With the breaker's threshold below the retries, the open circuit stops them early.
+    settings = FocusSettings(url=url, retries=10, backoff_s=0.01, breaker_failures=3)
+    with FocusClient(settings) as client:
+        with pytest.raises(FocusConnectionError, match="circuit open"):
+            sync(warehouse, client)
+    assert client.attempts == 3 and client.breaker.state == "open"
+
+
+def test_retry_settings_share_one_set_of_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.tally.settings import TallySettings
+
+    for name in ("RETRIES", "BACKOFF_S", "BREAKER_FAILURES", "BREAKER_COOLDOWN_S"):
+        monkeypatch.setenv(f"FOCUS_{name}", "7")
+        monkeypatch.setenv(f"TALLY_{name}", "7")
+    for settings in (FocusSettings(), TallySettings()):
+        assert (settings.retries, settings.backoff_s) == (7, 7.0)
+        assert (settings.breaker_failures, settings.breaker_cooldown_s) == (7, 7.0)
+    # The names of earlier releases still work for Focus.
+    for name in ("FOCUS_RETRIES", "FOCUS_BACKOFF_S", "FOCUS_BREAKER_FAILURES"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("FOCUS_MAX_RETRIES", "2")
+    monkeypatch.setenv("FOCUS_BACKOFF_BASE_S", "0.25")
+    monkeypatch.setenv("FOCUS_BREAKER_THRESHOLD", "4")
+    old = FocusSettings()
+    assert (old.retries, old.backoff_s, old.breaker_failures) == (2, 0.25, 4)

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from demo.sim.focus import FocusSimulator
-from ingest.focus.dates import encode_focus_date, parse_focus_date
-from ingest.focus.fields import DEMO_COMPANY_ID, DEMO_PASSWORD, DEMO_USERNAME
+from ingest.focus.parse import encode_focus_date, parse_focus_date
+from ingest.focus.settings import DEMO_COMPANY_ID, DEMO_PASSWORD, DEMO_USERNAME
 
 LOGIN = {
     "data": [{"Username": DEMO_USERNAME, "password": DEMO_PASSWORD, "CompanyId": DEMO_COMPANY_ID}]

@@ -9,7 +9,8 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from ingest.common.cursors import get_cursor
-from ingest.mail.imap import CURSOR_SOURCE, ImapError, cursor_key, encode_modified_utf7, pull
+from ingest.mail.client import ImapError, encode_modified_utf7
+from ingest.mail.sync import CURSOR_SOURCE, cursor_key, pull
 
 
 def _keys(conn) -> list[str]:
@@ -22,7 +23,7 @@ def test_incremental_pull_fetches_only_new_uids(warehouse, dovecot, imap_user, m
         dovecot.append(imap_user, make_mail(message_id=f"<i{i}@x>", body=f"enquiry {i}"))
 
     first = pull(warehouse, settings)
-    assert (first.seen, first.loaded, first.duplicates) == (3, 3, 0)
+    assert (first.seen, first.landed, first.duplicates) == (3, 3, 0)
     cursor = json.loads(get_cursor(warehouse, CURSOR_SOURCE, cursor_key(settings, "INBOX")))
     assert cursor["last_uid"] == 3
 
@@ -32,7 +33,7 @@ def test_incremental_pull_fetches_only_new_uids(warehouse, dovecot, imap_user, m
     uid = dovecot.append(imap_user, make_mail(message_id="<i3@x>", body="new one"))
     assert uid == 4
     second = pull(warehouse, settings)
-    assert (second.seen, second.loaded) == (1, 1)  # only the new UID was fetched
+    assert (second.seen, second.landed) == (1, 1)  # only the new UID was fetched
     assert _keys(warehouse) == ["i0@x", "i1@x", "i2@x", "i3@x"]
     source = warehouse.execute("SELECT source FROM raw.emails WHERE message_id = 'i3@x'").fetchone()
     assert source[0].startswith(f"imap://{dovecot.host}/INBOX;UIDVALIDITY=")
@@ -57,12 +58,12 @@ def test_uidvalidity_change_rescans_folder_without_duplicates(
     settings = dovecot.settings(imap_user)
     for i in range(2):
         dovecot.append(imap_user, make_mail(message_id=f"<v{i}@x>"))
-    assert pull(warehouse, settings).loaded == 2
+    assert pull(warehouse, settings).landed == 2
 
     dovecot.set_uidvalidity(imap_user, "INBOX", 4242)
     dovecot.append(imap_user, make_mail(message_id="<v2@x>"))
     rescan = pull(warehouse, settings)
-    assert (rescan.seen, rescan.loaded, rescan.duplicates) == (3, 1, 2)
+    assert (rescan.seen, rescan.landed, rescan.duplicates) == (3, 1, 2)
     cursor = json.loads(get_cursor(warehouse, CURSOR_SOURCE, cursor_key(settings, "INBOX")))
     assert cursor == {"uidvalidity": 4242, "last_uid": 3}
     assert len(_keys(warehouse)) == 3
@@ -76,7 +77,7 @@ def test_several_folders_have_their_own_cursor(warehouse, dovecot, imap_user, ma
     dovecot.append(imap_user, make_mail(message_id="<t@x>", to="tenders@pebbledemo.in"), "Tenders")
     settings = dovecot.settings(imap_user, imap_folders=["INBOX", "Tenders"])
     summary = pull(warehouse, settings)
-    assert summary.loaded == 2
+    assert summary.landed == 2
     rows = dict(warehouse.execute("SELECT message_id, mailbox FROM raw.emails").fetchall())
     assert rows == {"inbox@x": "sales", "t@x": "tenders"}
 
@@ -85,10 +86,10 @@ def test_too_large_message_left_on_server_and_quarantined(warehouse, dovecot, im
     dovecot.append(imap_user, make_mail(message_id="<small@x>"))
     dovecot.append(imap_user, make_mail(message_id="<big@x>", body="y" * 8000))
     summary = pull(warehouse, dovecot.settings(imap_user, max_message_bytes=4096))
-    assert summary.loaded == 1 and summary.accounted
-    [quarantined] = summary.quarantined
-    assert quarantined["source"].endswith(";UID=2")
-    assert quarantined["reason"].startswith("too large")
+    assert summary.landed == 1 and summary.accounted
+    [rejected] = summary.rejects
+    assert rejected["locator"].endswith(";UID=2")
+    assert rejected["reason"].startswith("too large")
 
 
 def test_wrong_password_is_a_clear_error_without_the_secret(dovecot, imap_user, warehouse):
@@ -133,3 +134,40 @@ def test_cli_imap_pull(warehouse, dovecot, imap_user, make_mail, monkeypatch):
 def test_modified_utf7_folder_names():
     assert encode_modified_utf7("Entwürfe") == "Entw&APw-rfe"
     assert encode_modified_utf7("A&B") == "A&-B"
+
+
+def test_uid_missing_from_fetch_gets_a_reject_record(warehouse, dovecot, imap_user, make_mail):
+    """A message expunged between UID SEARCH and FETCH is recorded, not silently passed."""
+    import imaplib
+
+    from ingest.mail.sync import MISSING_FROM_FETCH, pull_folder
+
+    for i in range(3):
+        dovecot.append(imap_user, make_mail(message_id=f"<e{i}@x>", body=f"enquiry {i}"))
+
+    class ExpungedMeanwhile(imaplib.IMAP4):
+        """A real session; another client expunges UID 2 just before the body FETCH."""
+
+        def uid(self, command, *args):  # noqa: ANN001, ANN202
+            if command == "FETCH" and "BODY.PEEK" in args[-1]:
+                other = dovecot.client(imap_user)
+                other.select("INBOX")
+                other.uid("STORE", "2", "+FLAGS", r"(\Deleted)")
+                other.expunge()
+                other.logout()
+            return super().uid(command, *args)
+
+    settings = dovecot.settings(imap_user)
+    client = ExpungedMeanwhile(dovecot.host, dovecot.port, timeout=10)
+    client.login(imap_user, "imap-test-secret")
+    try:
+        report = pull_folder(warehouse, client, settings, "INBOX")
+    finally:
+        client.logout()
+    assert (report.seen, report.landed, report.rejected) == (3, 2, 1) and report.accounted
+    [(locator, reason)] = warehouse.execute(
+        "SELECT locator, reason FROM raw.rejects WHERE source = 'mail'"
+    ).fetchall()
+    assert locator.endswith(";UID=2") and reason == MISSING_FROM_FETCH
+    assert json.loads(report.cursor_after)["last_uid"] == 3
+    assert _keys(warehouse) == ["e0@x", "e2@x"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ingest.mail.land import ensure_tables, land_bytes, land_paths
-from ingest.mail.sources import iter_path, unquote_mboxrd
+from ingest.mail.client import LINK_REFUSED, iter_path, unquote_mboxrd
+from ingest.mail.land import land_bytes, land_paths
 from pebble.settings import get_settings
 
 
@@ -25,21 +25,21 @@ def test_flanker_corpus_every_file_accounted_for(warehouse, flanker_corpus):
     summary = land_paths(warehouse, files)
     assert summary.seen == 157
     assert summary.accounted
-    assert summary.loaded > 100
-    assert _count(warehouse, "raw.emails") == summary.loaded
-    assert {q["source"] for q in summary.quarantined} == {
-        row[0] for row in warehouse.execute("SELECT source FROM raw.quarantine")
+    assert summary.landed > 100
+    assert _count(warehouse, "raw.emails") == summary.landed
+    assert {q["locator"] for q in summary.rejects} == {
+        row[0] for row in warehouse.execute("SELECT locator FROM raw.rejects WHERE source = 'mail'")
     }
-    # Quarantined inputs keep their bytes.
+    # Rejected inputs keep their bytes.
     assert warehouse.execute(
-        "SELECT count(*) FROM raw.quarantine WHERE raw IS NULL AND NOT raw_in_store"
+        "SELECT count(*) FROM raw.rejects WHERE payload IS NULL AND NOT payload_in_store"
     ).fetchone() == (0,)
 
     again = land_paths(warehouse, files)
-    assert again.seen == 157 and again.loaded == 0 and again.accounted
-    assert again.duplicates == summary.loaded + summary.duplicates
-    assert _count(warehouse, "raw.emails") == summary.loaded
-    assert _count(warehouse, "raw.quarantine") == len(summary.quarantined)
+    assert again.seen == 157 and again.landed == 0 and again.accounted
+    assert again.duplicates == summary.landed + summary.duplicates
+    assert _count(warehouse, "raw.emails") == summary.landed
+    assert _count(warehouse, "raw.rejects") == summary.rejected == len(summary.rejects)
 
 
 def test_loaded_row_content(warehouse, make_mail, tmp_path):
@@ -47,7 +47,7 @@ def test_loaded_row_content(warehouse, make_mail, tmp_path):
     raw = make_mail(extra_headers="References: <root@x>")
     path.write_bytes(raw)
     summary = land_paths(warehouse, [path])
-    assert summary.as_dict() == {"seen": 1, "loaded": 1, "duplicates": 0, "quarantined": []}
+    assert (summary.seen, summary.landed, summary.duplicates, summary.rejects) == (1, 1, 0, [])
     row = warehouse.execute(
         "SELECT email_key, message_id, mailbox, source_kind, source, from_addr, to_addrs, "
         '"references", thread_key, size_bytes, variant_of FROM raw.emails'
@@ -72,9 +72,9 @@ def test_same_message_id_different_bytes_are_linked(warehouse, make_mail):
     resent = make_mail(body="Rate please (resent)")
     third = make_mail(body="Rate please, third time")
     summary = land_bytes(warehouse, [("a.eml", first), ("b.eml", resent)])
-    assert (summary.loaded, summary.duplicates) == (2, 0)
+    assert (summary.landed, summary.duplicates) == (2, 0)
     summary = land_bytes(warehouse, [("c.eml", third), ("a-again.eml", first)])
-    assert (summary.loaded, summary.duplicates) == (1, 1)
+    assert (summary.landed, summary.duplicates) == (1, 1)
     rows = dict(warehouse.execute("SELECT email_key, variant_of FROM raw.emails").fetchall())
     root = hashlib.sha256(first).hexdigest()
     assert rows == {
@@ -100,7 +100,7 @@ def test_attachments_stored_by_hash_never_by_name(warehouse, tmp_path):
         b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(payload) + b"\r\n--m--\r\n"
     )
     summary = land_bytes(warehouse, [("../../upload.eml", raw)])
-    assert summary.loaded == 1
+    assert summary.landed == 1
     home = get_settings().home
     stored = home / "attachments" / digest[:2] / digest
     assert stored.read_bytes() == payload
@@ -120,13 +120,13 @@ def test_too_large_quarantined_with_bytes_kept(warehouse, make_mail, tmp_path):
     path = tmp_path / "big.eml"
     path.write_bytes(big)
     summary = land_paths(warehouse, [path], max_bytes=4096)
-    assert summary.loaded == 0
-    assert summary.quarantined[0]["reason"].startswith("too large")
+    assert summary.landed == 0
+    assert summary.rejects[0]["reason"].startswith("too large")
     digest = hashlib.sha256(big).hexdigest()
     row = warehouse.execute(
-        "SELECT sha256, raw, raw_in_store, size_bytes FROM raw.quarantine"
+        "SELECT source, source_kind, sha256, payload, payload_in_store, size_bytes FROM raw.rejects"
     ).fetchone()
-    assert row == (digest, None, True, len(big))
+    assert row == ("mail", "eml", digest, None, True, len(big))
     assert (get_settings().home / "quarantine" / digest[:2] / digest).read_bytes() == big
 
 
@@ -135,11 +135,11 @@ def test_unparseable_and_missing_inputs_quarantined(warehouse, tmp_path):
     junk.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     summary = land_paths(warehouse, [junk, tmp_path / "does-not-exist.eml"])
     assert summary.seen == 2 and summary.accounted
-    reasons = {Path(q["source"]).name: q["reason"] for q in summary.quarantined}
+    reasons = {Path(q["locator"]).name: q["reason"] for q in summary.rejects}
     assert reasons["photo.png"].startswith("binary data")
     assert reasons["does-not-exist.eml"] == "not found"
     raw = warehouse.execute(
-        "SELECT raw FROM raw.quarantine WHERE source = %s", (str(junk),)
+        "SELECT payload FROM raw.rejects WHERE locator = %s", (str(junk),)
     ).fetchone()[0]
     assert bytes(raw) == junk.read_bytes()
 
@@ -152,8 +152,8 @@ def test_parser_crash_is_quarantined_not_lost(warehouse, make_mail, monkeypatch)
 
     monkeypatch.setattr(land_module, "parse_email", boom)
     summary = land_bytes(warehouse, [("x.eml", make_mail())])
-    assert summary.quarantined == [
-        {"source": "x.eml", "reason": "parser error: RuntimeError: simulated parser bug"}
+    assert summary.rejects == [
+        {"locator": "x.eml", "reason": "parser error: RuntimeError: simulated parser bug"}
     ]
 
 
@@ -177,7 +177,7 @@ def test_maildir_and_mbox_sources(warehouse, make_mail, tmp_path):
     box.close()
 
     summary = land_paths(warehouse, [tmp_path / "mail"])
-    assert summary.as_dict() == {"seen": 5, "loaded": 5, "duplicates": 0, "quarantined": []}
+    assert (summary.seen, summary.landed, summary.duplicates, summary.rejects) == (5, 5, 0, [])
     rows = warehouse.execute(
         "SELECT mailbox, source_kind, count(*) FROM raw.emails GROUP BY 1, 2 ORDER BY 1"
     ).fetchall()
@@ -203,16 +203,50 @@ def test_symlinks_in_drop_folders_are_not_followed(tmp_path, make_mail):
     drop.mkdir()
     (drop / "link").symlink_to(outside)
     (drop / "real.eml").write_bytes(make_mail(message_id="<real@x>"))
-    assert [Path(m.source).name for m in iter_path(drop)] == ["real.eml"]
+    items = {Path(m.source).name: m for m in iter_path(drop)}
+    assert sorted(items) == ["link", "real.eml"]
+    assert items["link"].raw is None and items["link"].error == LINK_REFUSED
 
 
-def test_mailbox_routes_seeded_once(warehouse):
-    ensure_tables(warehouse)
+def test_links_in_drop_folders_get_reject_records(warehouse, make_mail, tmp_path):
+    outside = tmp_path / "outside"
+    _write_maildir(outside / "elsewhere", [make_mail(message_id="<outside@x>")])
+    secret = outside / "secret.txt"
+    secret.write_bytes(b"From: root\r\nSubject: not yours\r\n\r\nsecret\r\n")
+    drop = tmp_path / "drop"
+    _write_maildir(drop / "qc", [make_mail(message_id="<q0@x>")])
+    (drop / "qc" / "cur" / "1700000099.M9P9.host:2,S").symlink_to(secret)  # a message
+    (drop / "qc" / ".Sub").symlink_to(outside / "elsewhere")  # a Maildir++ folder
+    (drop / "linked.eml").symlink_to(secret)  # a loose file
+    _write_maildir(drop / "sales", [])
+    (drop / "sales" / "cur").rmdir()
+    (drop / "sales" / "cur").symlink_to(outside / "elsewhere" / "cur")  # a Maildir folder
+
+    summary = land_paths(warehouse, [drop])
+    assert summary.accounted and summary.landed == 1 and summary.rejected == 4
+    rows = warehouse.execute(
+        "SELECT locator, reason, payload FROM raw.rejects WHERE source = 'mail'"
+    ).fetchall()
+    assert {
+        (str(Path(loc).relative_to(drop)), reason, payload) for loc, reason, payload in rows
+    } == {
+        ("qc/cur/1700000099.M9P9.host:2,S", LINK_REFUSED, None),
+        ("qc/.Sub", LINK_REFUSED, None),
+        ("linked.eml", LINK_REFUSED, None),
+        ("sales/cur", LINK_REFUSED, None),
+    }
+    # Nothing from outside the drop folder was stored, as an email or as a payload.
+    assert [r[0] for r in warehouse.execute("SELECT message_id FROM raw.emails")] == ["q0@x"]
+    again = land_paths(warehouse, [drop])
+    assert again.rejected == 4 and _count(warehouse, "raw.rejects") == 4  # recorded once
+
+
+def test_mailbox_routes_seeded_once(warehouse, make_mail):
     routes = dict(warehouse.execute("SELECT mailbox, default_stream FROM raw.mailbox_routes"))
     assert routes == {"sales": "crm", "accounts": "erp", "qc": "erp", "tenders": "tender"}
     warehouse.execute("DELETE FROM raw.mailbox_routes WHERE mailbox <> 'sales'")
     warehouse.execute("UPDATE raw.mailbox_routes SET default_stream = 'erp'")
-    ensure_tables(warehouse)
+    land_bytes(warehouse, [("x.eml", make_mail())])  # landing never re-seeds the app's edits
     assert dict(warehouse.execute("SELECT mailbox, default_stream FROM raw.mailbox_routes")) == {
         "sales": "erp"
     }
@@ -221,8 +255,8 @@ def test_mailbox_routes_seeded_once(warehouse):
 def test_parallel_parsing_gives_same_result(warehouse, make_mail):
     items = [(f"{i}.eml", make_mail(message_id=f"<p{i}@x>", body=f"b{i}")) for i in range(40)]
     items.append(("dup.eml", items[0][1]))
+    from ingest.mail.client import RawMessage
     from ingest.mail.land import land_messages
-    from ingest.mail.sources import RawMessage
 
     summary = land_messages(
         warehouse,
@@ -230,7 +264,7 @@ def test_parallel_parsing_gives_same_result(warehouse, make_mail):
         workers=2,
         batch_messages=16,
     )
-    assert (summary.seen, summary.loaded, summary.duplicates) == (41, 40, 1)
+    assert (summary.seen, summary.landed, summary.duplicates) == (41, 40, 1)
 
 
 def test_cli_load_prints_summary(warehouse, make_mail, tmp_path):
@@ -247,3 +281,77 @@ def test_cli_load_prints_summary(warehouse, make_mail, tmp_path):
     ]
     again = json.loads(CliRunner().invoke(app, ["mail", "load", str(tmp_path)]).stdout)
     assert (again["loaded"], again["duplicates"]) == (0, 1)
+
+
+def test_unreadable_maildir_folder_gets_a_reject_record(warehouse, make_mail) -> None:
+    """A Maildir folder the loader may not list is recorded, not skipped in silence."""
+    import os
+    import shutil
+    import tempfile
+
+    from ingest.mail.client import RawMessage
+    from ingest.mail.land import land_messages
+
+    root = Path(tempfile.mkdtemp(prefix="pebble-unreadable-"))
+    try:
+        root.chmod(0o755)
+        box = root / "qc"
+        _write_maildir(box, [make_mail(message_id="<new0@x>"), make_mail(message_id="<cur1@x>")])
+        for path in (box, box / "new", box / "tmp"):
+            path.chmod(0o755)
+        for message in (box / "new").iterdir():
+            message.chmod(0o644)
+        (box / "cur").chmod(0o000)  # nobody may list it
+        items: list[RawMessage] = []
+        nobody = 65534
+        if os.geteuid() == 0:  # root reads everything: look as an unprivileged user
+            os.seteuid(nobody)
+        try:
+            items = list(iter_path(box))
+        finally:
+            if os.getuid() == 0:
+                os.seteuid(0)
+        summary = land_messages(warehouse, iter(items))
+    finally:
+        (root / "qc" / "cur").chmod(0o755)
+        shutil.rmtree(root, ignore_errors=True)
+    assert summary.seen == 2 and summary.landed == 1 and summary.accounted
+    [reject] = summary.rejects
+    assert reject["locator"] == str(box / "cur")
+    assert reject["reason"].startswith("unreadable Maildir folder")
+
+
+def test_sync_of_an_empty_drop_folder_is_a_zero_report(warehouse, make_mail) -> None:
+    from ingest.mail.sync import sync
+
+    report = sync(warehouse)  # the configured drop folder, created when missing
+    drop = get_settings().mail_drops
+    assert drop.is_dir() and report.accounted
+    assert (report.seen, report.landed, report.rejected) == (0, 0, 0)
+    (drop / "a.eml").write_bytes(make_mail())
+    report = sync(warehouse, run_id="run-1")
+    assert report.parts["drop"].landed == 1 and report.landed == 1
+    assert "emails" in report.tables and sync(warehouse, []).seen == 0  # no paths: nothing
+
+
+def test_cli_load_with_the_warehouse_down_is_one_line(make_mail, tmp_path, monkeypatch) -> None:
+    import socket
+
+    from pebble.cli import app
+
+    with socket.socket() as probe:  # a port nothing listens on: bound, then released
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://postgres:S3cretPw@127.0.0.1:{port}/nowhere"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PEBBLE_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    (tmp_path / "a.eml").write_bytes(make_mail())
+    try:
+        result = CliRunner().invoke(app, ["mail", "load", str(tmp_path / "a.eml")])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: cannot reach the warehouse")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output and "S3cretPw" not in result.output

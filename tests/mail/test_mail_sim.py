@@ -70,7 +70,7 @@ def test_drop_folder_delivery_paced_and_resumable(world, tmp_path, warehouse):
     assert not any(list((drop / box / "tmp").iterdir()) for box in ("sales", "accounts"))
 
     summary = land_paths(warehouse, [drop])
-    assert summary.loaded == 3
+    assert summary.landed == 3
     rows = dict(warehouse.execute("SELECT message_id, mailbox FROM raw.emails").fetchall())
     assert rows == {"w0@x": "sales", "w1@x": "accounts", "w2@x": "sales"}
 
@@ -80,7 +80,7 @@ def test_drop_folder_delivery_paced_and_resumable(world, tmp_path, warehouse):
     assert second.skipped == {target: 3}
     third = deliver(world, [DropFolderTarget(drop)], state_dir=state, rate=0)
     assert third.delivered == {}
-    assert land_paths(warehouse, [drop]).loaded == 2
+    assert land_paths(warehouse, [drop]).landed == 2
 
 
 def test_imap_append_delivery(world, tmp_path, dovecot, imap_user):

@@ -8,8 +8,8 @@ import openpyxl
 import psycopg
 import pytest
 
-from ingest.prelead.loader import BatchConflictError, BatchNameError, load_file
-from ingest.prelead.reader import PreleadFileError
+from ingest.prelead.land import BatchConflictError, BatchNameError, load_file
+from ingest.prelead.parse import PreleadFileError
 
 # Valid identifiers used below. PAN AABCS1234K belongs to a different company than AAPFU0939F.
 OTHER_PAN = "AABCS1234K"
@@ -365,3 +365,26 @@ def test_reasons_are_json_with_messages(warehouse, write_csv, lead) -> None:
     reasons = warehouse.execute("SELECT reasons::text FROM raw.prelead_rows").fetchone()[0]
     (reason,) = json.loads(reasons)
     assert reason["code"] == "gstin_checksum" and "expected V" in reason["message"]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_detected_not_stored_as_mojibake(
+    warehouse, tmp_path, fetch_rows, codec
+) -> None:
+    path = tmp_path / "unicode-text.csv"
+    text = "Company\tState\tContact Person\r\nShree Gaṇesh Rasāyan\tGujarat\tरवि कुमार\r\n"
+    path.write_bytes(text.encode(codec))  # a spreadsheet's "Unicode text" without the BOM
+    load_file(path, "u16")
+    (row,) = fetch_rows(warehouse, "u16").values()
+    assert row["company_name"] == "Shree Gaṇesh Rasāyan"
+    assert row["contact_person"] == "रवि कुमार" and row["state_name"] == "Gujarat"
+    enc = warehouse.execute("SELECT encoding FROM raw.prelead_batches").fetchone()[0]
+    assert enc == codec
+
+
+def test_broken_utf16_without_bom_is_refused(warehouse, tmp_path) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_bytes("Company\r\nAcme\r\n".encode("utf-16-le") + b"A")  # an odd byte at the end
+    with pytest.raises(PreleadFileError, match="UTF-16"):
+        load_file(path, "cut")
+    assert warehouse.execute("SELECT count(*) FROM raw.prelead_rows").fetchone()[0] == 0

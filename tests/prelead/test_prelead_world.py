@@ -10,7 +10,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ingest.prelead.loader import LoadResult, load_file, load_folder
+from ingest.prelead.land import LoadResult, load_file
+from ingest.prelead.sync import sync
 from pebble.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,21 +42,21 @@ def generate_world(out: Path) -> Path:
 def test_demo_batches_match_truth(warehouse, tmp_path: Path) -> None:
     folder = generate_world(tmp_path / "world")
     truth = [json.loads(line) for line in (folder / "truth.jsonl").read_text().splitlines()]
-    results = load_folder(folder)
-    assert results and all(isinstance(r, LoadResult) for r in results)
+    report = sync(warehouse, [folder])
+    assert report.parts and report.rejected == 0 and report.accounted
     by_file: dict[str, list[dict]] = {}
     for t in truth:
         by_file.setdefault(Path(t["file"]).stem, []).append(t)
-    assert {r.batch for r in results} == set(by_file)  # truth.jsonl itself is not a lead list
+    assert set(report.parts) == set(by_file)  # truth.jsonl itself is not a lead list
 
-    for result in results:
+    for batch, part in report.parts.items():
         stored = warehouse.execute(
             "SELECT reason_codes, formula_neutralised, duplicate_of FROM raw.prelead_rows"
             " WHERE batch = %s ORDER BY row_no",
-            (result.batch,),
+            (batch,),
         ).fetchall()
-        expected = by_file[result.batch]
-        assert len(stored) == len(expected) == result.rows
+        expected = by_file[batch]
+        assert len(stored) == len(expected) == part.seen == part.landed == part.extra["rows"]
         for (codes, neutralised, duplicate_of), t in zip(stored, expected, strict=True):
             gstin_bad = "gstin_checksum" in codes or "gstin_format" in codes
             if t["gstin_valid"] is not None:
@@ -64,8 +65,11 @@ def test_demo_batches_match_truth(warehouse, tmp_path: Path) -> None:
             if t["duplicate_of_row"] is not None:
                 assert duplicate_of is not None, t
 
-    again = load_folder(folder)
-    assert [r.summary() for r in again] == [r.summary() for r in results]  # type: ignore[union-attr]
+    again = sync(warehouse, [folder])
+    assert (again.landed, again.duplicates) == (0, report.landed)
+    assert [p.extra["valid"] for p in again.parts.values()] == [
+        p.extra["valid"] for p in report.parts.values()
+    ]
 
 
 def test_load_folder_command_reports_each_file(warehouse, tmp_path: Path, write_csv, lead) -> None:
@@ -105,3 +109,68 @@ def test_concurrent_loads_of_one_batch(warehouse, write_csv, lead) -> None:
     assert errors == []
     assert sorted(r.already_loaded for r in results) == [False, True, True]
     assert warehouse.execute("SELECT count(*) FROM raw.prelead_rows").fetchone()[0] == 200
+
+
+def test_sync_lands_a_folder_and_rejects_what_it_cannot_read(
+    warehouse, tmp_path: Path, write_csv, lead
+) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    write_csv([lead(), lead(company="Beta Dyes")], name="drop/a.csv")
+    (folder / "b.csv").write_bytes(b"")
+    (folder / "c.xlsx").write_bytes(b"PK\x03\x04not really a zip")
+    (folder / "d.csv").symlink_to(tmp_path / "drop" / "a.csv")  # never followed
+    (folder / "notes.txt").write_text("ignored")
+    report = sync(warehouse, [folder], run_id="run-1")
+    assert list(report.parts) == ["a", "b", "c", "d"]
+    assert (report.seen, report.landed, report.rejected) == (5, 2, 3) and report.accounted
+    rejects = warehouse.execute(
+        "SELECT source, source_kind, locator, reason, payload, run_id FROM raw.rejects"
+        " ORDER BY locator"
+    ).fetchall()
+    assert [(r[0], r[1], Path(r[2]).name, r[5]) for r in rejects] == [
+        ("prelead", "csv", "b.csv", "run-1"),
+        ("prelead", "xlsx", "c.xlsx", "run-1"),
+        ("prelead", "csv", "d.csv", "run-1"),
+    ]
+    assert "the file is empty" in rejects[0][3] and bytes(rejects[0][4]) == b""
+    assert bytes(rejects[1][4]) == b"PK\x03\x04not really a zip"  # the bytes are kept
+    assert "symbolic link" in rejects[2][3] and rejects[2][4] is None
+
+    again = sync(warehouse, [folder])  # idempotent: nothing new, rejects recorded once
+    assert (again.landed, again.duplicates, again.rejected) == (0, 2, 3)
+    assert warehouse.execute("SELECT count(*) FROM raw.rejects").fetchone() == (3,)
+
+    write_csv([lead(company="Gamma Resins")], name="drop/b.csv")  # fixed at the source
+    fixed = sync(warehouse, [folder / "b.csv"])
+    assert fixed.landed == 1
+    assert warehouse.execute(
+        "SELECT resolved_at IS NOT NULL FROM raw.rejects WHERE locator = %s",
+        (str(folder / "b.csv"),),
+    ).fetchone() == (True,)
+
+
+def test_empty_drop_folder_is_a_zero_report(warehouse, pebble_env) -> None:
+    from pebble.settings import get_settings
+
+    report = sync(warehouse)  # the configured drop folder, created when missing
+    assert get_settings().prelead_drops.is_dir()
+    assert (report.seen, report.landed, report.rejected, report.parts) == (0, 0, 0, {})
+
+
+def test_a_large_rejected_file_is_streamed_to_the_content_store(warehouse, tmp_path: Path) -> None:
+    import hashlib
+
+    from pebble.settings import get_settings
+
+    path = tmp_path / "huge.xlsx"
+    content = b"PK\x03\x04" + bytes(range(256)) * (3 * 4096)  # 3 MiB, not a workbook
+    path.write_bytes(content)
+    report = sync(warehouse, [path])
+    assert report.rejected == 1
+    digest = hashlib.sha256(content).hexdigest()
+    row = warehouse.execute(
+        "SELECT sha256, payload, payload_in_store, size_bytes FROM raw.rejects"
+    ).fetchone()
+    assert row == (digest, None, True, len(content))
+    assert (get_settings().home / "quarantine" / digest[:2] / digest).read_bytes() == content

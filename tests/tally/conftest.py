@@ -58,7 +58,7 @@ def write_world(root: Path) -> Path:
         {"code": "ZNO", "name": "Zinc Oxide", "aliases": [], "grade": "Rubber", "hsn": "28170010",
          "gst_rate": 18.0, "unit": "kg", "pack": "bag", "pack_size_kg": 25.0,
          "stock_group": "Pigments", "base_price_per_kg": 262.0, "specs": []},
-        {"code": "CSF", "name": "Caustic Soda Flakes", "aliases": [], "grade": "Tech",
+        {"code": "CSF", "name": "Caustic Soda Flakes", "aliases": ["Caustic Flakes", "NaOH Flakes"], "grade": "Tech",
          "hsn": "28151110", "gst_rate": 18.0, "unit": "kg", "pack": "bag", "pack_size_kg": 50.0,
          "stock_group": "Alkalis", "base_price_per_kg": 52.0, "specs": []},
         {"code": "SBC", "name": "Sodium Bicarbonate", "aliases": [], "grade": "Food",
@@ -154,3 +154,55 @@ def tally_sim(tiny_world: Path) -> Iterator[TallySimulator]:
     simulator.start()
     yield simulator
     simulator.stop()
+
+
+class _CannedTally:
+    """A real HTTP server answering each export request with a fixed document, chosen by
+    the TDL object type the envelope asks for (``StockItem``, ``Company`` ...)."""
+
+    def __init__(self, answers: dict[str, bytes]) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[str] = []
+        canned = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                text = body.decode("utf-16" if body[:2] == b"\xff\xfe" else "utf-8")
+                kind = text.split("<TYPE>", 2)[-1].split("</TYPE>", 1)[0]
+                canned.requests.append(kind)
+                answer = answers.get(kind, b"<ENVELOPE></ENVELOPE>")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def canned_tally() -> Iterator:
+    """``serve({"StockItem": b"<ENVELOPE>..."})`` -> a running server with ``.url``."""
+    servers: list[_CannedTally] = []
+
+    def serve(answers: dict[str, bytes]) -> _CannedTally:
+        server = _CannedTally(answers)
+        servers.append(server)
+        return server
+
+    yield serve
+    for server in servers:
+        server.close()

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from demo.sim.tally import TallySimulator
 from ingest.tally.cli import cli
-from ingest.tally.envelopes import collection_request
+from ingest.tally.client import collection_request
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from demo.sim.tally import TallySimulator
-from ingest.tally.client import CircuitBreaker, TallyClient
+from ingest.common.resilience import CircuitBreaker
+from ingest.tally.client import TallyClient
 from ingest.tally.errors import TallyConnectionError, TallyParseError, TallyResponseError
 
 COMPANY = "Pebble Demo Chemicals Pvt Ltd"
@@ -103,8 +104,8 @@ def test_retry_recovers_when_tally_comes_back(tally_sim: TallySimulator) -> None
 
 def test_backoff_grows_exponentially_with_jitter(tally_sim: TallySimulator) -> None:
     client = _client(tally_sim.url, backoff_s=1.0, backoff_max_s=5.0)
-    for attempt, ceiling in ((0, 1.0), (1, 2.0), (2, 4.0), (5, 5.0)):
-        delays = {client._backoff(attempt) for _ in range(20)}
+    for retry, ceiling in ((1, 1.0), (2, 2.0), (3, 4.0), (6, 5.0)):
+        delays = {client.settings.backoff(retry) for _ in range(20)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1
 

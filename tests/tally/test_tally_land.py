@@ -63,8 +63,8 @@ def _voucher(alter_id: int, qty: float, lines: int = 1) -> dict:
 
 def test_full_sync_then_resync_is_idempotent(warehouse, tally_sim: TallySimulator) -> None:
     client = _client(tally_sim)
-    first = sync.pull_all(warehouse, client)
-    assert [(r.collection, r.received, r.landed) for r in first] == [
+    first = sync.sync(warehouse, client)
+    assert [(name, r.seen, r.landed) for name, r in first.parts.items()] == [
         ("stock-groups", 3, 3),
         ("stock-items", 3, 3),
         ("ledgers", 9, 9),
@@ -78,22 +78,31 @@ def test_full_sync_then_resync_is_idempotent(warehouse, tally_sim: TallySimulato
         "tally_vouchers": 7,
         "tally_voucher_lines": 9,
     }
-    again = sync.pull_all(warehouse, client)
-    assert [r.landed for r in again] == [0, 0, 0, 0]
+    assert first.accounted and first.tables[0] == "rejects"
+    again = sync.sync(warehouse, client)
+    assert [r.landed for r in again.parts.values()] == [0, 0, 0, 0]
+    assert again.parts["stock-items"].duplicates == 3  # pulled whole, all unchanged
+    assert again.duplicates == again.seen and again.accounted
     assert _counts(warehouse) == counts
     gstins = warehouse.execute(
         "SELECT gstins, pan FROM raw.tally_ledgers WHERE name = 'Shah & Sons Detergents'"
     ).fetchone()
     assert gstins[0][0].startswith("24") and gstins[1] == "AAFFS5678K"
+    # the stock master keeps Tally's aliases and standard pack (what mail is matched against)
+    caustic = warehouse.execute(
+        "SELECT aliases, pack_size FROM raw.tally_stock_items WHERE name = 'Caustic Soda Flakes'"
+    ).fetchone()
+    assert caustic[0] == ["Caustic Flakes", "NaOH Flakes"] and caustic[1] == 50
 
 
 def test_dispatch_adds_a_voucher_and_a_stock_snapshot(warehouse, tally_sim) -> None:
     client = _client(tally_sim)
-    sync.pull_all(warehouse, client)
+    sync.sync(warehouse, client)
     cursor_before = int(get_cursor(warehouse, "tally", "vouchers.alter_id"))
     number = tally_sim.dispatch_one()
-    results = {r.collection: r for r in sync.pull_all(warehouse, client)}
-    assert results["vouchers"].received == 1 and results["vouchers"].landed == 1
+    results = sync.sync(warehouse, client).parts
+    assert results["vouchers"].seen == 1 and results["vouchers"].landed == 1
+    assert results["vouchers"].cursor_before == str(cursor_before)
     assert results["stock-items"].landed == 1  # only Zinc Oxide moved
     assert int(get_cursor(warehouse, "tally", "vouchers.alter_id")) > cursor_before
     snapshots = warehouse.execute(
@@ -186,3 +195,70 @@ def test_failed_pull_leaves_last_good_data_intact(warehouse, tally_sim) -> None:
     client.records = records  # type: ignore[method-assign]
     assert sync.pull_vouchers(warehouse, client).landed == 7
     assert get_cursor(warehouse, "tally", "vouchers.alter_id") is not None
+
+
+STOCK_ITEMS_ONE_BAD = b"""<ENVELOPE><BODY><DATA><COLLECTION>
+<STOCKITEM NAME="Zinc Oxide"><GUID>g-zno</GUID><ALTERID> 3</ALTERID>
+ <CLOSINGBALANCE> 500.000 kg</CLOSINGBALANCE><CLOSINGRATE>125.00/kg</CLOSINGRATE></STOCKITEM>
+<STOCKITEM NAME="Caustic Soda Flakes"><GUID>g-csf</GUID><ALTERID> 4</ALTERID>
+ <CLOSINGBALANCE>lots and lots</CLOSINGBALANCE></STOCKITEM>
+<STOCKITEM NAME="Sodium Bicarbonate"><GUID>g-sbc</GUID><ALTERID> 5</ALTERID>
+ <CLOSINGBALANCE> 20.000 kg</CLOSINGBALANCE></STOCKITEM>
+</COLLECTION></DATA></BODY></ENVELOPE>"""
+
+
+def test_a_bad_value_rejects_its_record_and_the_collection_lands(warehouse, canned_tally) -> None:
+    server = canned_tally({"StockItem": STOCK_ITEMS_ONE_BAD})
+    client = TallyClient(url=server.url, retries=0, utf8=True)
+    report = sync.sync(warehouse, client, collections=["stock-items"], run_id="run-7")
+    part = report.parts["stock-items"]
+    assert (part.seen, part.landed, part.rejected) == (3, 2, 1) and report.accounted
+    names = {r[0] for r in warehouse.execute("SELECT name FROM raw.tally_stock_items")}
+    assert names == {"Zinc Oxide", "Sodium Bicarbonate"}
+    row = warehouse.execute(
+        "SELECT source, source_kind, locator, reason, payload, run_id FROM raw.rejects"
+    ).fetchone()
+    assert row[:3] == ("tally", "stock-items", "g-csf")
+    assert "lots and lots" in row[3] and row[5] == "run-7"
+    assert b"<CLOSINGBALANCE>lots and lots</CLOSINGBALANCE>" in bytes(row[4])
+    assert report.rejects == [{"locator": "g-csf", "reason": row[3]}]
+    # The same answer again: nothing new landed, the reject recorded once.
+    again = sync.sync(warehouse, client, collections=["stock-items"])
+    assert (again.landed, again.rejected, again.duplicates) == (0, 1, 2)
+    assert warehouse.execute("SELECT count(*) FROM raw.rejects").fetchone() == (1,)
+
+
+def test_unknown_company_is_a_typed_error_never_the_first_company(warehouse, tally_sim) -> None:
+    from ingest.tally.errors import TallyCompanyNotFound
+
+    client = TallyClient(url=tally_sim.url, retries=0, company="Some Other Traders LLP")
+    with pytest.raises(TallyCompanyNotFound) as caught:
+        sync.sync(warehouse, client, collections=["ledgers"])
+    assert caught.value.code == "TALLY_COMPANY_NOT_FOUND"
+    assert "Pebble Demo Chemicals Pvt Ltd" in str(caught.value)  # what Tally does have open
+    assert _counts(warehouse)["tally_ledgers"] == 0
+    assert get_cursor(warehouse, "tally", "ledgers.alter_id") is None
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_unreachable_tally_fails_the_sync_fast_with_bounded_attempts(warehouse) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    client = TallyClient(url=url, retries=3, backoff_s=0.01, breaker_failures=5)
+    with pytest.raises(TallyConnectionError) as caught:
+        sync.sync(warehouse, client)
+    assert caught.value.code == "TALLY_CONNECTION_FAILED" and caught.value.url == url
+    assert client.attempts == 4  # the first try and 3 retries, then the sync gives up
+    assert _counts(warehouse) == dict.fromkeys(TABLES, 0)
+
+    # With the breaker's threshold below the retries, the open circuit stops them early.
+    client = TallyClient(url=url, retries=10, backoff_s=0.01, breaker_failures=3)
+    with pytest.raises(TallyConnectionError, match="cool-down"):
+        sync.sync(warehouse, client)
+    assert client.attempts == 3 and client.breaker.state == "open"

@@ -7,8 +7,7 @@ import io
 import pytest
 
 from ingest.tally.errors import TallyParseError, TallyResponseError
-from ingest.tally.parse import detect_encoding, iter_elements, sanitize
-from ingest.tally.records import iter_records
+from ingest.tally.parse import detect_encoding, iter_elements, iter_records, sanitize
 
 STOCK_EXPORT = """<ENVELOPE><HEADER><VERSION>1</VERSION><STATUS>1</STATUS></HEADER><BODY><DATA>
 <COLLECTION>
@@ -65,6 +64,9 @@ def test_stock_items_parse_in_every_encoding(payload: bytes) -> None:
     zinc, blend = items
     assert zinc == {
         "name": "Zinc Oxide",
+        "aliases": [],
+        "pack": None,
+        "pack_size": None,
         "parent": "Pigments",
         "unit": "kg",
         "opening_qty": None,
@@ -202,3 +204,31 @@ def test_voucher_from_a_daybook_export() -> None:
         "amount": -59000.0,
         "is_party": True,
     }
+
+
+def test_a_doctype_is_refused_with_a_clear_error() -> None:
+    body = STOCK_EXPORT.replace(
+        "<ENVELOPE>",
+        '<!DOCTYPE ENVELOPE [<!ENTITY grade "Rubber Grade">]>\n<ENVELOPE>',
+        1,
+    ).replace('<PARENT TYPE="String">Pigments</PARENT>', "<PARENT>&grade;</PARENT>")
+    for payload in (body.encode("utf-8"), _utf16(body)):
+        with pytest.raises(TallyParseError, match="DOCTYPE"):
+            list(iter_records(payload, "stock-items"))
+    # split across chunks, the declaration is still seen
+    split = body.index("DOCTYPE") + 3
+    chunks = [body[:split].encode(), body[split:].encode()]
+    with pytest.raises(TallyParseError, match="DOCTYPE"):
+        list(iter_records(iter(chunks), "stock-items"))
+
+
+def test_bad_value_goes_to_on_reject_and_the_rest_parse() -> None:
+    body = STOCK_EXPORT.replace('<CLOSINGRATE TYPE="Rate">125.00/kg', "<CLOSINGRATE>lots")
+    rejected: list[tuple[str, str, str, bytes]] = []
+    records = list(
+        iter_records(body.encode(), "stock-items", on_reject=lambda *r: rejected.append(r))
+    )
+    assert [r["name"] for r in records] == ["Shah & Sons Special Blend"]
+    [(collection, label, reason, xml)] = rejected
+    assert (collection, label) == ("stock-items", "g-zno")
+    assert "lots" in reason and xml.startswith(b"<STOCKITEM")

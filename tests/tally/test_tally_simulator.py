@@ -10,8 +10,8 @@ from datetime import date
 import requests
 
 from demo.sim.tally import TallySimulator
-from ingest.tally.envelopes import collection_request
-from ingest.tally.records import iter_records
+from ingest.tally.client import collection_request
+from ingest.tally.parse import iter_records
 
 COMPANY = "Pebble Demo Chemicals Pvt Ltd"
 

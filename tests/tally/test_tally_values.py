@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from ingest.tally.values import (
+from ingest.tally.parse import (
     clean_text,
     parse_bool,
     parse_date,

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ingest.prelead.reader import PreleadFileError, inspect_file, open_table
+from ingest.prelead.parse import PreleadFileError, inspect_file, open_table
 
 
 def read(path: Path) -> tuple[str | None, list[tuple[int, list[str | None]]], dict[str, int]]:

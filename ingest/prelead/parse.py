@@ -1,7 +1,8 @@
 """Read marketing's lead lists (CSV or XLSX) as a header plus a stream of rows.
 
-CSV encodings are detected with a strict cascade: UTF-8 (with or without BOM), UTF-16 when a
-BOM says so, Windows-1252, then charset-normalizer's best guess. The delimiter is detected from
+CSV encodings are detected with a strict cascade: UTF-16 when a BOM says so (or, without a
+BOM, when NUL bytes sit in every other position, as spreadsheet programs' "Unicode text"
+exports do), UTF-8 (with or without BOM), Windows-1252, then charset-normalizer's best guess. The delimiter is detected from
 the header line. XLSX files are streamed with openpyxl's read-only mode (first worksheet), so
 memory stays flat however long the list is. Formula cells are read as their formula text, not a
 cached value, so a formula planted in a list is seen (and neutralised) rather than evaluated.
@@ -29,6 +30,8 @@ _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DELIMITERS = (",", ";", "\t", "|")
+#: Bytes sampled to recognise UTF-16 without a BOM.
+_UTF16_SAMPLE = 4096
 
 
 class PreleadFileError(ValueError):
@@ -85,11 +88,13 @@ def inspect_file(path: Path) -> SourceFile:
     nul = False
     size = 0
     head = b""
+    sample = b""
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(_CHUNK):
                 if not head:
                     head = chunk[:8]
+                    sample = chunk[:_UTF16_SAMPLE]
                 size += len(chunk)
                 digest.update(chunk)
                 if not separators and (b"\x1e" in chunk or b"\x1f" in chunk):
@@ -127,8 +132,34 @@ def inspect_file(path: Path) -> SourceFile:
         raise PreleadFileError(
             f"{path.name}: unsupported file type {suffix or '(none)'}; expected .csv or .xlsx"
         )
-    encoding = "ascii" if ascii_only else _csv_encoding(path, head, utf8_ok)
+    encoding = _utf16_without_bom(path, head, sample) if nul else None
+    if encoding is None:
+        encoding = "ascii" if ascii_only else _csv_encoding(path, head, utf8_ok)
     return SourceFile(path, "csv", digest.hexdigest(), size, encoding, separators, nul)
+
+
+def _utf16_without_bom(path: Path, head: bytes, sample: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` for UTF-16 text without a BOM, told by its NUL bytes
+    (Latin and Indic text in UTF-16 has a NUL, or a small high byte, in every other
+    position); None for anything else. Raises PreleadFileError when the file looks like
+    UTF-16 but does not decode as it."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or len(sample) < 4:
+        return None
+    pairs = len(sample) // 2
+    even_nul = sample[0 : pairs * 2 : 2].count(0)
+    odd_nul = sample[1 : pairs * 2 : 2].count(0)
+    if odd_nul >= pairs * 0.3 and even_nul <= pairs * 0.05:
+        codec = "utf-16-le"
+    elif even_nul >= pairs * 0.3 and odd_nul <= pairs * 0.05:
+        codec = "utf-16-be"
+    else:
+        return None
+    if not _decodes(path, codec):
+        raise PreleadFileError(
+            f"{path.name}: looks like UTF-16 text without a byte-order mark but does not "
+            "decode as it; save it as UTF-8"
+        )
+    return codec
 
 
 def _csv_encoding(path: Path, head: bytes, utf8_ok: bool) -> str:

@@ -3,7 +3,10 @@
 A batch is loaded in one transaction: either every row and the batch record land, or nothing
 does. A batch name is bound to the file's SHA-256: loading the same file under the same name
 again changes nothing and reports the stored counts; a different file under a taken name is
-refused.
+refused. The batch is new when its rows are written (checked under a per-batch lock), so
+they are COPYed straight into ``raw.prelead_rows`` (:func:`ingest.common.staging.copy_rows`,
+rows pre-rendered in COPY text by the validators) rather than staged and merged. The tables
+come from the warehouse migrations.
 """
 
 from __future__ import annotations
@@ -16,67 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
+from ingest.common.staging import copy_rows
 from ingest.prelead.parallel import validated_in_parallel, validated_in_process, worker_count
-from ingest.prelead.reader import PreleadFileError, Table, inspect_file, open_table
+from ingest.prelead.parse import PreleadFileError, Table, inspect_file, open_table
 from ingest.prelead.validate import COLUMNS, DuplicateIndex
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH_NAME = 200
-
-DDL = """
-CREATE TABLE IF NOT EXISTS raw.prelead_batches (
-    batch               text PRIMARY KEY,
-    file_name           text NOT NULL,
-    file_sha256         text NOT NULL,
-    file_kind           text NOT NULL,
-    encoding            text,
-    header_row          integer NOT NULL,
-    rows                integer NOT NULL,
-    valid               integer NOT NULL,
-    invalid             integer NOT NULL,
-    duplicates_in_batch integer NOT NULL,
-    formula_neutralised integer NOT NULL,
-    loaded_at           timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS raw.prelead_rows (
-    batch               text NOT NULL,
-    row_no              integer NOT NULL,
-    company_name        text,
-    company_key         text,
-    gstin               text,
-    pan                 text,
-    cin                 text,
-    contact_person      text,
-    email               text,
-    email_normalised    text,
-    phone               text,
-    phone_e164          text,
-    city                text,
-    state               text,
-    state_name          text,
-    state_code          text,
-    address             text,
-    product_interest    text,
-    source              text,
-    extra               jsonb,
-    is_valid            boolean NOT NULL,
-    reason_codes        text[] NOT NULL,
-    reasons             jsonb NOT NULL,
-    duplicate_of        integer,
-    duplicate_on        text[],
-    formula_neutralised boolean NOT NULL,
-    formula_originals   jsonb,
-    PRIMARY KEY (batch, row_no)
-);
-COMMENT ON TABLE raw.prelead_rows IS
-    'One row per data row of a lead list, invalid rows included; row_no is the spreadsheet row.';
-"""
-
-# Serialises table creation across concurrent loaders (CREATE TABLE IF NOT EXISTS can race).
-_DDL_LOCK_KEY = 0x5052454C  # "PREL"
 
 
 class BatchNameError(ValueError):
@@ -108,14 +59,6 @@ class LoadResult:
             "invalid": self.invalid,
             "duplicates_in_batch": self.duplicates_in_batch,
         }
-
-
-def ensure_tables(conn: psycopg.Connection) -> None:
-    """Create the prelead tables if missing (idempotent; safe with concurrent loaders)."""
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK_KEY,))
-        conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        conn.execute(DDL)
 
 
 def check_batch_name(batch: str) -> str:
@@ -171,36 +114,7 @@ def load_file(
     return _load(conn, table, batch, workers)
 
 
-#: File types a folder load picks up.
-LEAD_LIST_SUFFIXES = (".csv", ".xlsx")
-
-
-def load_folder(
-    folder: Path | str, conn: psycopg.Connection | None = None
-) -> list[LoadResult | PreleadFileError | BatchConflictError]:
-    """Load every CSV/XLSX lead list in ``folder`` (not recursive), in name order.
-
-    Each file becomes the batch named after the file (``batch_001.csv`` -> ``batch_001``), so
-    re-running is idempotent. A file that cannot be loaded does not stop the others: its
-    :class:`PreleadFileError` or :class:`BatchConflictError` takes its place in the list.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise PreleadFileError(f"{folder.name}: no such folder")
-    files = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in LEAD_LIST_SUFFIXES
-    )
-    results: list[LoadResult | PreleadFileError | BatchConflictError] = []
-    for path in files:
-        try:
-            results.append(load_file(path, path.stem, conn))
-        except (PreleadFileError, BatchConflictError) as exc:
-            results.append(exc)
-    return results
-
-
 def _load(conn: psycopg.Connection, table: Table, batch: str, workers: int | None) -> LoadResult:
-    ensure_tables(conn)
     source = table.source
     with conn.transaction():
         # One loader per batch name at a time; a second waits and then sees the first's result.
@@ -264,21 +178,22 @@ class _Counts:
 def _copy_rows(conn: psycopg.Connection, table: Table, batch: str, workers: int | None) -> _Counts:
     counts = _Counts()
     duplicates = DuplicateIndex()
-    statement = sql.SQL("COPY raw.prelead_rows ({}) FROM STDIN").format(
-        sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
-    )
     n_workers = worker_count(table, workers)
     chunks = (
         validated_in_parallel(table, batch, n_workers)
         if n_workers > 1
         else validated_in_process(table, batch)
     )
-    with gc_paused(), conn.cursor() as cursor, cursor.copy(statement) as copy:
+
+    def copy_text() -> Iterator[str]:
         for chunk in chunks:
-            copy.write(duplicates.copy_text(chunk))
+            yield duplicates.copy_text(chunk)
             counts.rows += len(chunk.row_nos)
             counts.valid += chunk.valid
             counts.neutralised += chunk.formula_neutralised
+
+    with gc_paused():
+        copy_rows(conn, "raw.prelead_rows", COLUMNS, copy_text())
     counts.duplicates = duplicates.duplicates
     return counts
 
@@ -288,7 +203,5 @@ __all__ = [
     "BatchNameError",
     "LoadResult",
     "PreleadFileError",
-    "ensure_tables",
     "load_file",
-    "load_folder",
 ]

@@ -6,10 +6,9 @@ import datetime as dt
 
 import pytest
 
-from ingest.focus.dates import encode_focus_date, parse_focus_date
 from ingest.focus.errors import FocusFieldError
-from ingest.focus.fields import DEFAULT_FIELD_MAP
-from ingest.focus.normalise import normalise, to_flag, to_number
+from ingest.focus.parse import encode_focus_date, normalise, parse_focus_date, to_flag, to_number
+from ingest.focus.settings import DEFAULT_FIELD_MAP
 
 SAVED_INVOICE = {
     "Header": {

@@ -1,7 +1,7 @@
 """Content-addressed file store: ``<root>/<aa>/<sha256>``.
 
-Attachments (and quarantined messages too large for the database) are kept once per
-content hash. A sender's file name never reaches the file system: the path is built from
+Mail attachments, and rejected payloads too large for the database (``raw.rejects`` rows
+with ``payload_in_store``), are kept once per content hash. A sender's file name never reaches the file system: the path is built from
 the hex digest alone, so ``../../etc/x.pdf`` is just a display string in the database.
 """
 
@@ -24,8 +24,11 @@ def attachments_root() -> Path:
     return get_settings().home / "attachments"
 
 
-def quarantine_root() -> Path:
-    """``$PEBBLE_HOME/quarantine``: raw messages too large to keep in the database."""
+def rejects_root() -> Path:
+    """``$PEBBLE_HOME/quarantine``: rejected payloads too large to keep in the database.
+
+    (The folder keeps the name it had before ``raw.rejects`` replaced ``raw.quarantine``,
+    so the payloads of rows moved over by the migration are still found.)"""
     from pebble.settings import get_settings
 
     return get_settings().home / "quarantine"
@@ -54,6 +57,15 @@ def put_bytes(root: Path, data: bytes, sha256: str | None = None) -> tuple[str, 
         Path(tmp).unlink(missing_ok=True)
         raise
     return digest, path
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def put_file(root: Path, source: Path, sha256: str) -> Path:
