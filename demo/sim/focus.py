@@ -33,8 +33,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from demo.sim.faults import CONTROL_PATH, Faults
-from ingest.focus.dates import encode_focus_date, parse_focus_date
-from ingest.focus.fields import (
+from ingest.focus.parse import encode_focus_date, parse_focus_date
+from ingest.focus.settings import (
     DEFAULT_FIELD_MAP,
     DEFAULT_VOUCHER_TYPES,
     DEMO_COMPANY_ID,

@@ -119,7 +119,7 @@ class ImapTarget:
     """An IMAP account; messages are APPENDed unread with their Date as internal date."""
 
     def __init__(self, settings, folder_template: str = "INBOX") -> None:  # noqa: ANN001
-        from ingest.mail.imap import connect
+        from ingest.mail.client import connect
 
         self.settings = settings
         self.folder_template = folder_template
@@ -129,7 +129,7 @@ class ImapTarget:
         self.name = "imap-" + hashlib.sha256(account.encode()).hexdigest()[:16]
 
     def _folder(self, mailbox: str) -> str:
-        from ingest.mail.imap import quote_folder
+        from ingest.mail.client import quote_folder
 
         folder = self.folder_template.format(mailbox=mailbox)
         if folder.upper() != "INBOX" and folder not in self.created:
@@ -140,7 +140,7 @@ class ImapTarget:
     def deliver(self, message: WorldMessage, raw: bytes) -> None:
         import imaplib
 
-        from ingest.mail.imap import ImapError
+        from ingest.mail.client import ImapError
 
         internal = imaplib.Time2Internaldate(message.sent_at) if message.sent_at > _EPOCH else None
         typ, data = self.client.append(self._folder(message.mailbox), None, internal, raw)
@@ -256,7 +256,7 @@ def run_cli(
 
     import typer
 
-    from ingest.mail.imap import ImapError
+    from ingest.mail.client import ImapError
     from ingest.mail.settings import MailSettings
     from pebble.settings import get_settings
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 from demo.world.catalogue import Product
+from ml.indian_numbers import indian_grouping
 
 PACK_WORDS = {
     "bag": ("bags", "bags", "bags", "Bags", "nos bags", "bag"),
@@ -17,21 +18,6 @@ PACK_WORDS = {
     "IBC": ("IBC", "IBCs", "IBC tanks", "IBC"),
     "tanker": ("tanker", "tankers", "tanker load"),
 }
-
-
-def indian_digits(n: int) -> str:
-    """`n` with Indian digit grouping: 118000 -> '1,18,000'."""
-    s = str(abs(n))
-    if len(s) > 3:
-        head, tail = s[:-3], s[-3:]
-        groups = []
-        while len(head) > 2:
-            groups.insert(0, head[-2:])
-            head = head[:-2]
-        if head:
-            groups.insert(0, head)
-        s = ",".join(groups) + "," + tail
-    return ("-" if n < 0 else "") + s
 
 
 def _num(x: float) -> str:
@@ -63,7 +49,7 @@ def quantity_text(rng: random.Random, product: Product, qty_kg: float) -> tuple[
     if float(qty_kg).is_integer():
         forms.append(
             (
-                f"{indian_digits(kg_int) if kg_int >= 1000 else kg_int} {rng.choice(('kg', 'kgs', 'Kg', 'KG', 'kgs.'))}",
+                f"{indian_grouping(kg_int) if kg_int >= 1000 else kg_int} {rng.choice(('kg', 'kgs', 'Kg', 'KG', 'kgs.'))}",
                 qty_kg,
             )
         )
@@ -101,7 +87,7 @@ def price_per_kg_text(rng: random.Random, rate: float) -> tuple[str, float]:
     text, value = rng.choice(forms)
     if rate >= 10 and rng.random() < 0.12:
         per_mt = int(round(rate * 1000, -2))
-        text, value = f"Rs {indian_digits(per_mt)} per MT", per_mt / 1000
+        text, value = f"Rs {indian_grouping(per_mt)} per MT", per_mt / 1000
     return text, value
 
 
@@ -109,11 +95,11 @@ def amount_text(rng: random.Random, amount: float) -> tuple[str, float]:
     """A total amount as written ('INR 1,18,000', '2 lakh', '1.5 crore') and the rupees it states."""
     rupees = int(round(amount))
     forms = [
-        (f"INR {indian_digits(rupees)}", rupees),
-        (f"Rs. {indian_digits(rupees)}/-", rupees),
-        (f"Rs {indian_digits(rupees)}", rupees),
-        (f"₹{indian_digits(rupees)}", rupees),
-        (f"₹ {indian_digits(rupees)}.00", rupees),
+        (f"INR {indian_grouping(rupees)}", rupees),
+        (f"Rs. {indian_grouping(rupees)}/-", rupees),
+        (f"Rs {indian_grouping(rupees)}", rupees),
+        (f"₹{indian_grouping(rupees)}", rupees),
+        (f"₹ {indian_grouping(rupees)}.00", rupees),
     ]
     if rupees >= 100000:
         lakh = round(rupees / 100000, 1 if rupees < 10**7 else 0)

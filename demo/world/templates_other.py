@@ -90,7 +90,7 @@ COLD_IN = {
         "Offer for {product}",
         "Introduction - {sender_co}",
         "Direct from manufacturer: {product}",
-        "Vendor registration request - {sender_co}",
+        "Offer valid till stocks last - {sender_co}",
         "{product} available at best rate",
     ),
     "openers": (
@@ -114,7 +114,7 @@ COLD_IN = {
         "Please find our product list: {product} and other solvents, acids and pigments.",
     ),
     "ctas": (
-        "Kindly add us to your approved vendor list.",
+        "Please share your monthly requirement for our best rates.",
         "Please send your enquiry and we will revert with our best offer.",
         "Our representative will be happy to visit your office.",
         "Ek baar trial order dijiye, quality se satisfied honge.",

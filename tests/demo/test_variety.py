@@ -17,8 +17,11 @@ import pytest
 from stdnum.in_ import gstin as gstin_mod
 
 from demo.world import generate_world, load_jsonl, templates
+from demo.world import templates_new_business as nb
 from demo.world import templates_other as other
 from demo.world.catalogue import PRODUCTS
+from demo.world.masters import FREE_MAIL
+from ml.taxonomy import stream_of
 
 HISTORY_RE = re.compile(
     r"(?:^|\n)(?:---------- Forwarded message|-----Original Message-----|On .+ wrote:)"
@@ -262,3 +265,51 @@ def test_variety_is_deterministic(world: Path, tmp_path: Path) -> None:
         a = hashlib.sha256((world / rel).read_bytes()).hexdigest()
         b = hashlib.sha256((again / rel).read_bytes()).hexdigest()
         assert a == b, rel
+
+
+def test_new_business_has_every_first_contact_family(world: Path, mails: list[Mail]) -> None:
+    """First contacts come in every family, from senders outside the customer master, in
+    every writing style, and carry the product's label."""
+    master_domains = {c["domain"] for c in load_jsonl(world / "companies.jsonl")}
+    master_emails = {c["email"] for c in load_jsonl(world / "contacts.jsonl")}
+    first = [m for m in mails if m.intent == "new_business" and m.inbound]
+    assert all(m.truth["stream"] == stream_of("new_business") for m in first)
+    assert all("family" in m.truth for m in mails if m.intent == "new_business")
+    assert not any("family" in m.truth for m in mails if m.intent != "new_business")
+    by_family: dict[str, list[Mail]] = defaultdict(list)
+    for m in first:
+        by_family[m.truth["family"]].append(m)
+    assert set(by_family) == set(nb.FAMILY_WEIGHTS)
+
+    def text_of(family: str) -> str:
+        return "\n".join(m.subject + "\n" + m.body for m in by_family[family]).lower()
+
+    assert re.search(r"distribut|dealer|stockist", text_of("distributorship"))
+    assert re.search(r"\bagent\b|agency|represent", text_of("agency"))
+    assert re.search(r"tie.?up|partner|collaborat", text_of("tie_up"))
+    vendor = text_of("vendor_registration")
+    assert re.search(r"vendor|supplier", vendor) and re.search(r"udyam|msme", vendor)
+    assert any("PAN" in m.labels for m in by_family["vendor_registration"])
+    # first contacts come from outside the customer master, some from free mail addresses
+    for family in ("distributorship", "agency", "vendor_registration", "unknown_company", "tie_up"):
+        for m in by_family[family]:
+            assert m.truth["company_id"] is None, m.truth["file"]
+            address = str(m.msg["From"]).rsplit("<", 1)[-1].rstrip(">").lower()
+            assert address not in master_emails, m.truth["file"]
+            domain = address.rsplit("@", 1)[1]
+            assert domain in FREE_MAIL or domain not in master_domains, m.truth["file"]
+    assert any(
+        str(m.msg["From"]).rstrip(">").endswith(("gmail.com", "yahoo.co.in", "rediffmail.com"))
+        for m in by_family["unknown_company"]
+    )
+    # forwarded introductions: the writer resending, or a customer referring a friend's firm
+    forwards = by_family["intro_forward"]
+    assert all(m.subject.startswith(("Fwd:", "Fw:", "FW:")) for m in forwards)
+    assert any(m.truth["company_id"] is None for m in forwards)
+    assert any(m.truth["company_id"] is not None for m in forwards)
+    # several writers' styles: formal letters, one-liners, Hinglish
+    assert sum(len(m.body.split()) >= 40 for m in first) >= 5
+    assert sum(0 < len(m.body.split()) <= 12 for m in first) >= 5
+    assert sum(len(HINGLISH_RE.findall(m.subject + " " + m.body)) >= 2 for m in first) >= 5
+    skeletons = {skeleton(m.body, m.truth["entities"])[:50] for m in first}
+    assert len(skeletons) >= 0.6 * len(first)

@@ -1,142 +1,38 @@
-"""A Tally Prime simulator speaking Tally's XML-over-HTTP export protocol.
-
-It serves the demo world as the company "Pebble Demo Chemicals Pvt Ltd": stock groups and
-stock items from the catalogue, one party ledger per customer GSTIN, Sales Order vouchers
-from the Focus sales orders and Sales vouchers from the invoices. Answers reproduce the
-quirks a real installation shows: UTF-16LE with a BOM, ``&#4;`` reserved names, space-padded
-numbers, units inside quantities and rates, ``(-)`` negatives, negative debit amounts,
-``YYYYMMDD`` dates, ``Yes``/``No`` flags and ``<LINEERROR>`` with HTTP 200.
-
-Closing stock is opening stock plus purchases minus dispatches. The demo world records
-no purchases, so whenever a dispatch would take an item below zero the trader restocks
-first: a Purchase voucher from one supplier, dated the same day, refilling to about the
-opening level.
-
-Like Tally, it processes one request at a time. With a live interval it dispatches one open
-sales order every interval (a new Sales voucher with new ALTERIDs; closing stock falls), so
-incremental pulls see new data. Failure modes come from :class:`demo.sim.faults.Faults`.
-"""
+"""The simulated company's books: masters and vouchers from the demo world, AlterIDs, dispatches."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
-import re
-import threading
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import date
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
-from demo.sim.faults import CONTROL_PATH, Faults
-from ingest.tally.parse import sanitize
-
-log = logging.getLogger(__name__)
-
-COMPANY_NAME = "Pebble Demo Chemicals Pvt Ltd"
-#: The demo company's home state: intra-state sales carry CGST + SGST, others IGST.
-HOME_STATE_CODE = "27"
-PRIMARY = "&#4; Primary"  # written raw: Tally's reserved-name marker, illegal in XML 1.0
-MAIN_LOCATION = "&#4; Main Location"
-NOT_APPLICABLE = "&#4; Not Applicable"
-SALES_LEDGER = "Sales Account"
-PURCHASE_LEDGER = "Purchase Account"
-#: The trader restocks from this supplier whenever a dispatch would take stock below zero.
-SUPPLIER_LEDGER = "Bharat Chemical Traders Pvt Ltd"
-TAX_LEDGERS = {"CGST": "Output CGST", "SGST": "Output SGST", "IGST": "Output IGST"}
-STATE_NAMES = {
-    "01": "Jammu & Kashmir", "02": "Himachal Pradesh", "03": "Punjab", "04": "Chandigarh",
-    "05": "Uttarakhand", "06": "Haryana", "07": "Delhi", "08": "Rajasthan",
-    "09": "Uttar Pradesh", "10": "Bihar", "19": "West Bengal", "20": "Jharkhand",
-    "21": "Odisha", "22": "Chhattisgarh", "23": "Madhya Pradesh", "24": "Gujarat",
-    "27": "Maharashtra", "29": "Karnataka", "30": "Goa", "32": "Kerala",
-    "33": "Tamil Nadu", "36": "Telangana", "37": "Andhra Pradesh",
-}  # fmt: skip
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_GUID_NAMESPACE = uuid.UUID("5d1f4a8e-3c57-4b8e-9a51-7c0e6b2f9a10")
-
-
-class TallyRequestError(Exception):
-    """A request the simulated Tally answers with ``<LINEERROR>``."""
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def _num(value: float, decimals: int = 2) -> str:
-    """Tally's number text: fixed decimals, ``-`` for negatives."""
-    return f"{value:.{decimals}f}"
-
-
-def _qty(value: float, unit: str) -> str:
-    """A quantity as Tally writes it: space-padded, three decimals, unit inside."""
-    return f" {value:.3f} {unit}"
-
-
-def _rate(value: float, unit: str) -> str:
-    return f"{value:.2f}/{unit}"
-
-
-def _padded(value: int) -> str:
-    return f" {value}"
-
-
-def _tally_date(value: date) -> str:
-    return value.strftime("%Y%m%d")
-
-
-def _text(value: str) -> str:
-    """Escape for element text; ``&#4;`` markers are kept raw as Tally writes them."""
-    return escape(value).replace("&amp;#4;", "&#4;")
-
-
-def _el(tag: str, value: str, type_: str | None = None) -> str:
-    attr = f' TYPE="{type_}"' if type_ else ""
-    return f"<{tag}{attr}>{_text(value)}</{tag}>"
-
-
-def _list(tag: str, children: Iterable[str]) -> str:
-    return f"<{tag}>{''.join(children)}</{tag}>"
-
-
-@dataclass
-class TallyObject:
-    """One master or voucher: a Tally type, its name attribute and ordered field elements."""
-
-    kind: str  # STOCKGROUP, STOCKITEM, LEDGER, VOUCHER, COMPANY
-    name: str
-    guid: str
-    master_id: int
-    alter_id: int
-    fields: Callable[[], list[tuple[str, str]]]
-    attrs: dict[str, str] = field(default_factory=dict)
-    voucher_date: date | None = None
-    voucher_type: str | None = None
-
-    def render(self, fetch: set[str] | None) -> str:
-        """The object's XML; ``fetch`` (upper-case field names) limits the fields sent."""
-        parts = [
-            ("GUID", _el("GUID", self.guid, "String")),
-            ("MASTERID", _el("MASTERID", _padded(self.master_id), "Number")),
-            ("ALTERID", _el("ALTERID", _padded(self.alter_id), "Number")),
-        ]
-        for tag, xml in self.fields():
-            base = tag.removesuffix(".LIST")
-            if fetch is None or "*" in fetch or base in fetch:
-                parts.append((tag, xml))
-        attrs = "".join(f" {key}={quoteattr(value)}" for key, value in self.attrs.items())
-        name_attr = f" NAME={quoteattr(self.name)}" if self.name else ""
-        name_attr = name_attr.replace("&amp;#4;", "&#4;")
-        body = "".join(xml for _, xml in parts)
-        return f"<{self.kind}{name_attr}{attrs}>{body}</{self.kind}>"
-
+from demo.sim.tally.objects import (
+    _GUID_NAMESPACE,
+    _MONTHS,
+    COMPANY_NAME,
+    HOME_STATE_CODE,
+    MAIN_LOCATION,
+    NOT_APPLICABLE,
+    PRIMARY,
+    PURCHASE_LEDGER,
+    SALES_LEDGER,
+    STATE_NAMES,
+    SUPPLIER_LEDGER,
+    TAX_LEDGERS,
+    TallyObject,
+    TallyRequestError,
+    _el,
+    _list,
+    _num,
+    _padded,
+    _qty,
+    _rate,
+    _tally_date,
+)
 
 # --------------------------------------------------------------------------- the company
 
@@ -257,6 +153,9 @@ class TallyCompany:
             code = product["code"]
             state = {
                 "name": product["name"],
+                "aliases": [a for a in product.get("aliases") or () if a != product["name"]],
+                "pack": product.get("pack"),
+                "pack_size_kg": product.get("pack_size_kg"),
                 "parent": product["stock_group"],
                 "unit": product.get("unit") or "kg",
                 "hsn": product.get("hsn", ""),
@@ -329,11 +228,30 @@ class TallyCompany:
                 ),
             ],
         )
+        # The item's names: its own first, then its aliases (what customers write).
+        names = _list(
+            "LANGUAGENAME.LIST",
+            [
+                f'<NAME.LIST TYPE="String">'
+                f"{''.join(_el('NAME', n) for n in [s['name'], *s['aliases']])}</NAME.LIST>",
+                _el("LANGUAGEID", " 1033", "Number"),
+            ],
+        )
+        # The standard pack as Tally's alternate unit: 1 <pack> = <size> <base unit>.
+        pack = []
+        if s["pack"] and s["pack_size_kg"] and s["pack"] != unit:
+            pack = [
+                ("ADDITIONALUNITS", _el("ADDITIONALUNITS", s["pack"], "String")),
+                ("DENOMINATOR", _el("DENOMINATOR", f" {_num(s['pack_size_kg'])}", "Number")),
+                ("CONVERSION", _el("CONVERSION", " 1", "Number")),
+            ]
         # Stock is an asset: Tally writes its values as debits, i.e. negative.
         return [
+            ("LANGUAGENAME.LIST", names),
             ("PARENT", _el("PARENT", s["parent"], "String")),
             ("CATEGORY", _el("CATEGORY", NOT_APPLICABLE, "String")),
             ("BASEUNITS", _el("BASEUNITS", unit, "String")),
+            *pack,
             ("GSTAPPLICABLE", _el("GSTAPPLICABLE", "&#4; Applicable", "String")),
             ("ISBATCHWISEON", _el("ISBATCHWISEON", "No", "Logical")),
             ("OPENINGBALANCE", _el("OPENINGBALANCE", _qty(s["opening_qty"], unit), "Quantity")),
@@ -650,398 +568,3 @@ def _ledger_entry(ledger: str, amount: float, deemed_positive: bool, is_party: b
             _el("AMOUNT", _num(amount), "Amount"),
         ],
     )
-
-
-# --------------------------------------------------------------------------- requests
-
-_FORMULA_ID = re.compile(r"^\$(alterid|masterid)\s*(>=|<=|==|=|>|<)\s*(\d+)$", re.IGNORECASE)
-_FORMULA_VTYPE = re.compile(
-    r'^(?:\$vouchertypename\s*=\s*"([^"]*)"|\$\$isequal:\$vouchertypename:"([^"]*)")$',
-    re.IGNORECASE,
-)
-_OPS: dict[str, Callable[[int, int], bool]] = {
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    "=": lambda a, b: a == b,
-    "==": lambda a, b: a == b,
-}
-
-
-def compile_filter(formula: str) -> Callable[[TallyObject], bool]:
-    """A predicate for the small formula language the simulator understands.
-
-    Supported: ``$AlterID > N`` (any comparison, also ``$MasterID``), ``$VoucherTypeName =
-    "Sales"`` or ``$$IsEqual:$VoucherTypeName:"Sales"``, joined with ``AND``.
-    """
-    predicates: list[Callable[[TallyObject], bool]] = []
-    for clause in re.split(r"\s+and\s+", formula.strip(), flags=re.IGNORECASE):
-        clause = clause.strip().strip("()").strip()
-        if match := _FORMULA_ID.match(clause):
-            attr = "alter_id" if match.group(1).lower() == "alterid" else "master_id"
-            op, bound = _OPS[match.group(2)], int(match.group(3))
-            predicates.append(lambda o, a=attr, op=op, b=bound: op(getattr(o, a), b))
-        elif match := _FORMULA_VTYPE.match(clause):
-            wanted = (match.group(1) or match.group(2) or "").lower()
-            predicates.append(lambda o, w=wanted: (o.voucher_type or "").lower() == w)
-        else:
-            raise TallyRequestError(f"Could not evaluate formula '{formula}'")
-    return lambda obj: all(p(obj) for p in predicates)
-
-
-def parse_request_date(value: str) -> date:
-    """A request date: ``YYYYMMDD``, ``YYYY-MM-DD``, ``d-MMM-yyyy`` or ``d-MMM-yy``."""
-    text = value.strip()
-    for fmt in ("%Y%m%d", "%Y-%m-%d", "%d-%b-%Y", "%d-%b-%y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise TallyRequestError(f"Invalid date '{value}'")
-
-
-def _decode_request(body: bytes) -> tuple[str, bool]:
-    """The request text and whether the client spoke UTF-8 (and asked for it)."""
-    if body.startswith(b"\xff\xfe") or (len(body) > 1 and body[1] == 0 and body[0] != 0):
-        return body.decode("utf-16-le", errors="replace").lstrip("\ufeff"), False
-    if body.startswith(b"\xfe\xff") or (len(body) > 1 and body[0] == 0):
-        return body.decode("utf-16-be", errors="replace").lstrip("\ufeff"), False
-    text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
-    declares_utf8 = bool(re.match(r"\s*<\?xml[^>]*encoding=[\"']utf-?8", text, re.IGNORECASE))
-    return text, declares_utf8
-
-
-@dataclass
-class ExportRequest:
-    """What a Tally export envelope asks for."""
-
-    request_type: str  # Collection | Data | Object
-    report_id: str
-    static: dict[str, str]
-    collection_type: str | None = None
-    fetch: set[str] | None = None
-    filters: list[str] = field(default_factory=list)
-
-
-def parse_request(text: str) -> ExportRequest:
-    """Read an export envelope (raises TallyRequestError for anything Tally would refuse)."""
-    from lxml import etree
-
-    text = sanitize(text)
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
-    try:
-        root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False))
-    except etree.XMLSyntaxError as exc:
-        raise TallyRequestError(f"Unknown Request, cannot be processed: {exc}") from None
-    if root.tag.upper() != "ENVELOPE":
-        raise TallyRequestError("Unknown Request, cannot be processed")
-
-    def find_text(path: str) -> str:
-        found = root.find(path)
-        return (found.text or "").strip() if found is not None else ""
-
-    tally_request = find_text("HEADER/TALLYREQUEST")
-    request_type = find_text("HEADER/TYPE")
-    report_id = find_text("HEADER/ID")
-    if not report_id:  # the older "Export Data" form names the report in the body
-        report_id = find_text(".//REQUESTDESC/REPORTNAME")
-        request_type = request_type or "Data"
-    if tally_request and not tally_request.lower().startswith("export"):
-        raise TallyRequestError(f"Unsupported request '{tally_request}'")
-    if not report_id:
-        raise TallyRequestError("Unknown Request, cannot be processed")
-    static: dict[str, str] = {}
-    for holder in root.iter("STATICVARIABLES"):
-        for child in holder:
-            if isinstance(child.tag, str):
-                static[child.tag.upper()] = (child.text or "").strip()
-    request = ExportRequest(request_type or "Collection", report_id, static)
-    for collection in root.iter("COLLECTION"):
-        if collection.get("NAME", "").strip().lower() != report_id.lower():
-            continue
-        request.collection_type = (collection.findtext("TYPE") or "").strip()
-        fetch_text = ",".join(f.text or "" for f in collection.findall("FETCH"))
-        if fetch_text.strip():
-            request.fetch = {
-                part.strip().split(".")[0].upper() for part in fetch_text.split(",") if part.strip()
-            }
-        filter_names = [
-            name.strip()
-            for f in collection.findall("FILTER")
-            for name in (f.text or "").split(",")
-            if name.strip()
-        ]
-        formulas = {
-            s.get("NAME", "").strip().lower(): (s.text or "").strip()
-            for s in root.iter("SYSTEM")
-            if s.get("TYPE", "").lower() == "formulae"
-        }
-        for name in filter_names:
-            if name.lower() not in formulas:
-                raise TallyRequestError(f"Could not find Formula '{name}'")
-            request.filters.append(formulas[name.lower()])
-    return request
-
-
-_BUILTIN_COLLECTIONS = {
-    "stockitem": "StockItem",
-    "stockitems": "StockItem",
-    "stockgroup": "StockGroup",
-    "stockgroups": "StockGroup",
-    "ledger": "Ledger",
-    "ledgers": "Ledger",
-    "voucher": "Voucher",
-    "vouchers": "Voucher",
-    "company": "Company",
-    "listofcompanies": "Company",
-}
-_ACCOUNT_TYPES = {
-    "stockitems": ["StockItem"],
-    "stockgroups": ["StockGroup"],
-    "ledgers": ["Ledger"],
-    "allinventorymasters": ["StockGroup", "StockItem"],
-    "allmasters": ["StockGroup", "StockItem", "Ledger"],
-    "allaccountsmasters": ["Ledger"],
-}
-
-
-def _envelope_collection(objects: str) -> str:
-    return (
-        "<ENVELOPE>\r\n <HEADER>\r\n  <VERSION>1</VERSION>\r\n  <STATUS>1</STATUS>\r\n </HEADER>\r\n"
-        f" <BODY>\r\n  <DESC>\r\n  </DESC>\r\n  <DATA>\r\n   <COLLECTION>{objects}</COLLECTION>\r\n"
-        "  </DATA>\r\n </BODY>\r\n</ENVELOPE>\r\n"
-    )
-
-
-def _envelope_data(report: str, objects: list[str]) -> str:
-    messages = "".join(f"<TALLYMESSAGE>{obj}</TALLYMESSAGE>\r\n" for obj in objects)
-    return (
-        "<ENVELOPE>\r\n <HEADER>\r\n  <TALLYREQUEST>Import Data</TALLYREQUEST>\r\n </HEADER>\r\n"
-        " <BODY>\r\n  <IMPORTDATA>\r\n   <REQUESTDESC>\r\n"
-        f"    <REPORTNAME>{_text(report)}</REPORTNAME>\r\n   </REQUESTDESC>\r\n"
-        f"   <REQUESTDATA>\r\n{messages}   </REQUESTDATA>\r\n  </IMPORTDATA>\r\n </BODY>\r\n"
-        "</ENVELOPE>\r\n"
-    )
-
-
-def lineerror(message: str) -> str:
-    return f"<RESPONSE>\r\n <LINEERROR>{_text(message)}</LINEERROR>\r\n</RESPONSE>\r\n"
-
-
-def answer(company: TallyCompany, request: ExportRequest) -> str:
-    """The XML text Tally would export for ``request`` (raises TallyRequestError)."""
-    fmt = request.static.get("SVEXPORTFORMAT", "$$SysName:XML")
-    if fmt.split(":")[-1].strip().upper() != "XML":
-        raise TallyRequestError(f"Export format '{fmt}' is not supported; use $$SysName:XML")
-    wanted_company = request.static.get("SVCURRENTCOMPANY")
-    if wanted_company and wanted_company.strip() != company.name:
-        raise TallyRequestError(f"Could not find Company '{wanted_company}'")
-    from_date = (
-        parse_request_date(request.static["SVFROMDATE"])
-        if request.static.get("SVFROMDATE")
-        else None
-    )
-    to_date = (
-        parse_request_date(request.static["SVTODATE"]) if request.static.get("SVTODATE") else None
-    )
-    predicates = [compile_filter(formula) for formula in request.filters]
-
-    def keep(obj: TallyObject) -> bool:
-        if obj.voucher_date is not None:
-            if from_date and obj.voucher_date < from_date:
-                return False
-            if to_date and obj.voucher_date > to_date:
-                return False
-        return all(p(obj) for p in predicates)
-
-    kind = request.request_type.strip().lower()
-    key = request.report_id.replace(" ", "").lower()
-    if kind == "collection":
-        type_name = request.collection_type or _BUILTIN_COLLECTIONS.get(key)
-        if not type_name:
-            raise TallyRequestError(f"Could not find Collection '{request.report_id}'")
-        objects = [o for o in company.objects_of(type_name) if keep(o)]
-        return _envelope_collection("".join(o.render(request.fetch) for o in objects))
-    if kind == "data":
-        if key == "daybook":
-            types = ["Voucher"]
-        elif key == "listofaccounts":
-            account_type = request.static.get("ACCOUNTTYPE", "All Masters").replace(" ", "").lower()
-            if account_type not in _ACCOUNT_TYPES:
-                raise TallyRequestError(
-                    f"Unknown Account Type '{request.static.get('ACCOUNTTYPE')}'"
-                )
-            types = _ACCOUNT_TYPES[account_type]
-        else:
-            raise TallyRequestError(f"Could not find Report '{request.report_id}'")
-        objects = [o for t in types for o in company.objects_of(t) if keep(o)]
-        return _envelope_data(request.report_id, [o.render(None) for o in objects])
-    raise TallyRequestError(f"Unsupported request type '{request.request_type}'")
-
-
-# --------------------------------------------------------------------------- the server
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _TallyHTTPServer
-    protocol_version = "HTTP/1.1"
-    server_version = "TallyPrime"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("tally-sim %s", format % args)
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _send(self, status: int, payload: bytes, content_type: str) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client gave up waiting (timeouts)
-
-    def _send_json(self, status: int, data: dict[str, Any]) -> None:
-        self._send(status, json.dumps(data).encode(), "application/json")
-
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-        simulator = self.server.simulator
-        if self.path == CONTROL_PATH:
-            self._send_json(200, simulator.faults.snapshot())
-            return
-        if simulator.faults.mode == "down":
-            self.close_connection = True
-            return
-        self._send(200, b"<RESPONSE>TallyPrime Server is Running</RESPONSE>", "text/xml")
-
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
-        simulator = self.server.simulator
-        body = self._body()
-        if self.path == CONTROL_PATH:
-            self._send_json(*simulator.faults.handle_control(body))
-            return
-        if self.path == "/__dispatch":
-            with simulator.lock:
-                number = simulator.company.dispatch_one()
-            self._send_json(200, {"dispatched": number})
-            return
-        faults = simulator.faults
-        if faults.mode == "down":
-            self.close_connection = True  # drop the connection without a byte, as a dead server
-            return
-        with simulator.lock:  # Tally answers one request at a time
-            faults.pause()
-            text, utf8 = _decode_request(body)
-            charset_utf8 = "utf-8" in (self.headers.get("Content-Type") or "").lower()
-            utf8 = utf8 or (charset_utf8 and not body.startswith((b"\xff\xfe", b"\xfe\xff")))
-            mode = faults.mode
-            if mode == "lineerror":
-                xml = lineerror("Tally is busy: a report is open in the foreground")
-            else:
-                try:
-                    xml = answer(simulator.company, parse_request(text))
-                except TallyRequestError as exc:
-                    xml = lineerror(str(exc))
-            if mode == "malformed":
-                # Broken markup at a character boundary, so it is malformed in any encoding.
-                middle = len(xml) // 2
-                xml = xml[:middle] + "<<garbled>>" + xml[middle:]
-            if utf8:
-                payload, content_type = xml.encode("utf-8"), "text/xml; charset=utf-8"
-            else:
-                payload = b"\xff\xfe" + xml.encode("utf-16-le")
-                content_type = "text/xml; charset=utf-16"
-            if mode == "truncated":
-                payload = faults.mangle(payload)
-        self._send(200, payload, content_type)
-
-
-class _TallyHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    simulator: TallySimulator
-
-
-class TallySimulator:
-    """An in-process Tally Prime HTTP server over a demo world.
-
-    ``TallySimulator(world_dir, port=0).start()`` returns the bound URL; ``stop()`` ends it.
-    """
-
-    def __init__(
-        self,
-        world_dir: Path | str,
-        host: str = "127.0.0.1",
-        port: int = 9000,
-        live_interval_s: float | None = None,
-        fault: str = "none",
-        delay_s: float = 2.0,
-    ) -> None:
-        self.company = TallyCompany(Path(world_dir))
-        self.host = host
-        self.port = port
-        self.live_interval_s = live_interval_s
-        self.faults = Faults(fault, delay_s)
-        self.lock = threading.Lock()
-        self._server: _TallyHTTPServer | None = None
-        self._threads: list[threading.Thread] = []
-        self._stopping = threading.Event()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the simulator is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> str:
-        """Bind and serve in background threads; returns the base URL."""
-        self._server = _TallyHTTPServer((self.host, self.port), _Handler)
-        self._server.simulator = self
-        serve = threading.Thread(target=self._server.serve_forever, name="tally-sim", daemon=True)
-        serve.start()
-        self._threads.append(serve)
-        if self.live_interval_s:
-            live = threading.Thread(target=self._live_loop, name="tally-sim-live", daemon=True)
-            live.start()
-            self._threads.append(live)
-        return self.url
-
-    def dispatch_one(self) -> str | None:
-        """Dispatch one open order now (what the live loop does each interval)."""
-        with self.lock:
-            return self.company.dispatch_one()
-
-    def _live_loop(self) -> None:
-        assert self.live_interval_s is not None
-        while not self._stopping.wait(self.live_interval_s):
-            number = self.dispatch_one()
-            if number:
-                log.info("tally-sim dispatched %s", number)
-
-    def wait(self) -> None:
-        """Block until stopped (or interrupted)."""
-        while not self._stopping.wait(0.5):
-            pass
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads.clear()
-
-    def __enter__(self) -> TallySimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
