@@ -1,19 +1,21 @@
-"""Entry point of the code location: merges each domain's Definitions and adds the shared
-resources and cross-cutting policy in one place."""
+"""Entry point of the code location: one ``Definitions`` per source system (each with its
+landing asset, checks, resources, schedules and sensors), ML, dbt, and the resources every
+domain shares."""
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs import dbt as dbt_domain
-from orchestration.defs import ingest, ml, quality
+from orchestration.defs import dbt, focus, mail, ml, prelead, tally
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project
 from orchestration.resources import WarehouseResource
 
 defs = dg.Definitions.merge(
-    ingest.defs,
-    dbt_domain.defs,
+    mail.defs,
+    tally.defs,
+    focus.defs,
+    prelead.defs,
     ml.defs,
-    quality.defs,
+    dbt.defs,
     dg.Definitions(
         resources={
             "warehouse": WarehouseResource(),

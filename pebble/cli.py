@@ -18,6 +18,8 @@ app = typer.Typer(
     help="Pebble Orchestrator: email-and-ERP data platform for chemical traders.",
     no_args_is_help=True,
     add_completion=False,
+    # a traceback's local variables would print database URLs and passwords
+    pretty_exceptions_show_locals=False,
 )
 
 core.register(app)
@@ -60,7 +62,13 @@ def main() -> None:
     # libraries that set their own loggers to INFO still only reach the console on warnings
     for handler in logging.getLogger().handlers:
         handler.setLevel(logging.WARNING)
-    app()
+    from pebble.db import DatabaseConnectionError
+
+    try:
+        app()
+    except DatabaseConnectionError as exc:  # one line, the password already removed
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -91,7 +91,7 @@ def dagster_url() -> str:
     settings = get_settings()
     if settings.dagster_database_url is not None:
         return settings.dagster_database_url.get_secret_value()
-    params = conninfo_to_dict(warehouse_url())
+    params = parse_url(warehouse_url())
     params["dbname"] = f"{params.get('dbname') or 'postgres'}_dagster"
     url = _to_url(params)
     ensure_database(url)
@@ -123,24 +123,121 @@ def _to_url(params: dict[str, Any]) -> str:
 
 
 def redact(url: str) -> str:
-    """A URL safe to print: the password replaced by ***."""
-    return re.sub(r"(postgres(?:ql)?://[^:/@]*:)[^@]*@", r"\1***@", url)
+    """A URL (or libpq conninfo string) safe to print: every password in it replaced by ***,
+    also when the text is too malformed to parse."""
+    return redact_text(url, url)
+
+
+def _secrets(url: str) -> set[str]:
+    """The password(s) in ``url``, as written and percent-encoded/decoded.
+
+    A URL libpq parses has exactly its ``password``. One it cannot parse (and whose text
+    libpq then quotes in its error) is searched by hand: the userinfo after ``user:`` up to
+    the last ``@`` before any query (so passwords holding ``@`` or ``/`` count whole), and
+    ``password=`` values."""
+    from urllib.parse import quote, unquote
+
+    found: set[str] = set()
+    try:
+        password = conninfo_to_dict(url).get("password")
+        parsed = True
+    except psycopg.Error:
+        password, parsed = None, False
+    if password:
+        found.add(str(password))
+    if not parsed:
+        for chunk in re.split(r"\s+", url):
+            rest = chunk.split("//", 1)[1] if "//" in chunk else chunk
+            userinfo, at, _host = rest.split("?", 1)[0].rpartition("@")
+            if at and ":" in userinfo:
+                found.add(userinfo.split(":", 1)[1])
+        pattern = r"password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)"
+        for match in re.finditer(pattern, url, re.IGNORECASE):
+            found.add(match.group(1).strip("'"))
+    return {
+        form for value in found if value for form in (value, unquote(value), quote(value, safe=""))
+    }
+
+
+def redact_text(text: str, url: str) -> str:
+    """``text`` (an error message, a log line) with every password of ``url`` removed."""
+    for secret in sorted(_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+class DatabaseConnectionError(psycopg.OperationalError):
+    """The warehouse could not be reached, or its URL is not valid. The message never holds
+    the password (libpq quotes the URL it could not parse, password included)."""
+
+    code = "DATABASE_UNAVAILABLE"
+
+
+class DatabaseUrlError(DatabaseConnectionError):
+    """``DATABASE_URL`` (or another database URL) is not a valid PostgreSQL URL."""
+
+    code = "DATABASE_URL_INVALID"
+
+
+class DatabaseMissing(DatabaseConnectionError):
+    """The server answered, but the database (or role) named in the URL does not exist."""
+
+    code = "DATABASE_MISSING"
+
+
+URL_HINT = "expected postgresql://user@host:port/dbname, the password after the user and a colon"
+
+
+def _connection_error(exc: BaseException, url: str, what: str) -> DatabaseConnectionError:
+    """A typed, one-line, password-free error for a failure to parse or reach ``url``."""
+    detail = " ".join(redact_text(str(exc), url).split())
+    where = redact(url)
+    if isinstance(exc, psycopg.ProgrammingError) or not isinstance(exc, psycopg.Error):
+        return DatabaseUrlError(
+            f"cannot use {what}: its URL is not a valid PostgreSQL URL (check DATABASE_URL; "
+            f"{URL_HINT}): {detail}"
+        )
+    if isinstance(exc, psycopg.OperationalError) and "does not exist" in detail:
+        return DatabaseMissing(f"cannot connect to {what} ({where}): {detail}")
+    return DatabaseConnectionError(f"cannot connect to {what} ({where}): {detail}")
+
+
+def parse_url(url: str, what: str = "the warehouse") -> dict[str, Any]:
+    """libpq's parameters of ``url``; a :class:`DatabaseUrlError` (password removed) if it
+    does not parse."""
+    try:
+        return conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        error = _connection_error(exc, url, what)
+    raise error  # outside the handler: the original message (with the password) is not chained
+
+
+def connect_url(
+    url: str, *, autocommit: bool = False, what: str = "the warehouse", **kwargs: Any
+) -> psycopg.Connection:
+    """``psycopg.connect(url)``, with any failure raised as a :class:`DatabaseConnectionError`
+    whose message names the server but never the password."""
+    kwargs.setdefault("connect_timeout", 10)
+    try:
+        return psycopg.connect(url, autocommit=autocommit, **kwargs)
+    except psycopg.Error as exc:
+        error = _connection_error(exc, url, what)
+    raise error
 
 
 def ensure_database(url: str) -> None:
     """Create the database named in ``url`` if it does not exist (needs CREATEDB)."""
-    params = conninfo_to_dict(url)
+    params = parse_url(url)
     dbname = params.get("dbname")
     if not dbname:
         return
     try:
-        with psycopg.connect(url, connect_timeout=10):
+        with connect_url(url):
             return
-    except psycopg.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise
+    except DatabaseMissing:
+        pass
     admin = make_conninfo(url, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+    with connect_url(admin, autocommit=True) as conn:
         try:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
         except psycopg.errors.DuplicateDatabase:
@@ -149,7 +246,7 @@ def ensure_database(url: str) -> None:
 
 def connect(autocommit: bool = False) -> psycopg.Connection:
     """A new connection to the warehouse."""
-    return psycopg.connect(warehouse_url(), autocommit=autocommit, connect_timeout=10)
+    return connect_url(warehouse_url(), autocommit=autocommit)
 
 
 @contextmanager
@@ -190,7 +287,7 @@ def sqlalchemy_engine(url: str | None = None) -> Any:
     target = url or warehouse_url()
     return create_engine(
         "postgresql+psycopg://",
-        creator=lambda: psycopg.connect(target, connect_timeout=10),
+        creator=lambda: connect_url(target),
         poolclass=NullPool,
     )
 
@@ -227,7 +324,7 @@ def head_revision() -> str:
 
 def current_revision(url: str | None = None) -> str | None:
     """The revision the database is at (``ops.alembic_version``), or None if never migrated."""
-    with psycopg.connect(url or warehouse_url(), connect_timeout=10) as conn:
+    with connect_url(url or warehouse_url()) as conn:
         table = conn.execute(
             "SELECT to_regclass(%s)", (f'"{VERSION_SCHEMA}"."{VERSION_TABLE}"',)
         ).fetchone()
@@ -286,7 +383,7 @@ def _run_alembic_upgrade(url: str) -> None:
 
 def libpq_parts(url: str | None = None) -> dict[str, str]:
     """host/port/user/password/dbname of the warehouse, for the dbt profile."""
-    params = conninfo_to_dict(url or warehouse_url())
+    params = parse_url(url or warehouse_url())
     return {
         "host": str(params.get("host") or "127.0.0.1"),
         "port": str(params.get("port") or "5432"),
@@ -345,3 +442,163 @@ def _link_dagster_yaml(dagster_home: Path) -> None:
     if target.exists() or target.is_symlink():
         target.unlink()
     target.symlink_to(source)
+
+
+# --- the app's own role --------------------------------------------------------------------
+
+#: The login role the app connects as: read-only on what it shows, plus the event API's write.
+APP_ROLE = "pebble_app"
+#: Schemas the app reads (USAGE, SELECT on every table, also on tables created later).
+APP_READ_SCHEMAS = ("marts", "staging", "ops")
+#: The only tables the app may write (INSERT), granted once their migration created them.
+APP_INSERT_TABLES = (("ops", "events"),)
+#: File under $PEBBLE_HOME holding the app role's generated password (mode 0600).
+APP_PASSWORD_FILE = "app-db-password"
+#: Transaction advisory lock held while the role and its grants are set up ("pebbleap").
+APP_ROLE_LOCK_KEY = 0x7065626265656170
+
+#: Variables a child process must not inherit when it gets only the app's URL.
+_OWNER_SECRETS = ("PEBBLE_DAGSTER_DATABASE_URL", "PEBBLE_PG_PASSWORD", "PGPASSWORD")
+
+
+def app_password_path() -> Path:
+    return get_settings().home / APP_PASSWORD_FILE
+
+
+def _app_password(path: Path) -> str:
+    """The app role's password, generated on first use and kept in ``path`` (mode 0600)."""
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)
+        password = path.read_text(encoding="ascii").strip()
+        if password:
+            return password
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC, 0o600)
+    password = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(password + "\n")
+    return password
+
+
+def ensure_app_role(
+    url: str | None = None, *, role: str = APP_ROLE, password_file: Path | None = None
+) -> str | None:
+    """Create (or refresh) the app's login role and its grants; return the app's URL.
+
+    The role may read every table of ``APP_READ_SCHEMAS`` (default privileges cover the
+    tables the warehouse owner creates later, e.g. each dbt run) and insert into
+    ``APP_INSERT_TABLES`` that exist; nothing else (``raw`` is out of its reach). Its
+    password is generated once and kept in ``$PEBBLE_HOME/app-db-password`` (mode 0600);
+    the server only ever receives its SCRAM verifier.
+
+    Returns None, with a warning, when the connecting role may not create roles (an
+    external server where the owner lacks CREATEROLE): the caller then uses the owner URL.
+    Run it after :func:`upgrade`, so the tables to grant on exist."""
+    target = url or warehouse_url()
+    params = parse_url(target)
+    with connect_url(target, autocommit=True) as conn:
+        allowed = conn.execute(
+            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        if not (allowed and allowed[0]):
+            log.warning(
+                "the warehouse role cannot create roles (CREATEROLE): the app connects as the "
+                "owner, with write access to every table. Grant CREATEROLE once, or create "
+                "the role %s yourself, to give the app read-only access.",
+                role,
+            )
+            return None
+        password = _app_password(password_file or app_password_path())
+        verifier = conn.pgconn.encrypt_password(
+            password.encode(), role.encode(), b"scram-sha-256"
+        ).decode()
+        for attempt in (1, 2):
+            try:
+                with conn.transaction():
+                    # roles are shared by the server's databases, this lock by one database's
+                    # sessions: a role created meanwhile from another database is retried
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (APP_ROLE_LOCK_KEY,))
+                    _create_or_alter_role(conn, role, verifier)
+                    _grant_app(conn, role)
+                break
+            except psycopg.errors.DuplicateObject:
+                if attempt == 2:
+                    raise
+    params.update(user=role, password=password)
+    return _to_url(params)
+
+
+def _create_or_alter_role(conn: psycopg.Connection, role: str, verifier: str) -> None:
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+    statement = "ALTER ROLE {} WITH" if exists else "CREATE ROLE {} WITH"
+    conn.execute(
+        sql.SQL(
+            statement + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD {}"
+        ).format(sql.Identifier(role), sql.Literal(verifier))
+    )
+
+
+def _grant_app(conn: psycopg.Connection, role: str) -> None:
+    who = sql.Identifier(role)
+    dbname = conn.execute("SELECT current_database()").fetchone()[0]
+    conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), who))
+    for schema in APP_READ_SCHEMAS:
+        name = sql.Identifier(schema)
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(name))
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(name, who))
+        conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(name, who))
+        conn.execute(
+            sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(
+                name, who
+            )
+        )
+    for schema, table in APP_INSERT_TABLES:
+        qualified = f'"{schema}"."{table}"'
+        if conn.execute("SELECT to_regclass(%s)", (qualified,)).fetchone()[0] is None:
+            continue
+        conn.execute(sql.SQL("GRANT INSERT ON {} TO {}").format(sql.Identifier(schema, table), who))
+        sequences = conn.execute(
+            "SELECT pg_get_serial_sequence(%s, attname) FROM pg_attribute"
+            " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            (qualified, qualified),
+        ).fetchall()
+        for (sequence,) in sequences:
+            if sequence:
+                seq_schema, _, seq_name = sequence.partition(".")
+                conn.execute(
+                    sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(
+                        sql.Identifier(seq_schema.strip('"'), seq_name.strip('"')), who
+                    )
+                )
+
+
+def app_url(url: str | None = None, *, role: str = APP_ROLE) -> str:
+    """The URL the app connects with: the ``pebble_app`` role's (see
+    :func:`ensure_app_role`), or the owner's URL when that role cannot be set up."""
+    target = url or warehouse_url()
+    try:
+        return ensure_app_role(target, role=role) or target
+    except DatabaseConnectionError:
+        raise
+    except psycopg.Error as exc:  # e.g. schemas owned by another role: GRANT refused
+        log.warning(
+            "the app's read-only role could not be set up (%s): the app connects as the owner",
+            redact_text(" ".join(str(exc).split()), target),
+        )
+        return target
+
+
+def app_env(env: Mapping[str, str], *, role: str = APP_ROLE) -> dict[str, str]:
+    """``env`` for the app's process: its database variables all point at the app's URL,
+    and the owner's password and Dagster's URL are left out."""
+    url = app_url(env.get(RESOLVED_URL_ENV), role=role)
+    out = {key: value for key, value in env.items() if key not in _OWNER_SECRETS}
+    out.update(dbt_env(url))
+    out.pop("PEBBLE_PG_PASSWORD", None)
+    out["DATABASE_URL"] = url
+    out[RESOLVED_URL_ENV] = url
+    return out

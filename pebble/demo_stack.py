@@ -1,15 +1,20 @@
-"""The demo business for `pebble up`: a generated world and live stand-ins for its source
-systems (Tally Prime, Focus RT, the shared mailboxes).
+"""The demo business: a generated world and live stand-ins for its source systems (Tally
+Prime, Focus RT, the shared mailboxes). The one place outside demo/ that imports it.
 
-Each stand-in starts only when its real system is not configured: ``TALLY_URL`` and
-``FOCUS_URL`` point Pebble at real servers with no code change, and the mail simulator
-writes only into Pebble's own drop folder (into IMAP only with ``PEBBLE_DEMO_IMAP=1``).
+The demo runs only in a demo home: an embedded database and no real source configured
+(``TALLY_URL``, ``FOCUS_URL``, ``MAIL_IMAP_HOST``), or an explicit ``PEBBLE_DEMO=1``;
+``PEBBLE_DEMO=0`` turns it off. Even then each stand-in starts only when its real system is
+not configured, and the mail deliverer writes into Pebble's own drop folder only (into the
+configured IMAP account only with ``PEBBLE_DEMO_IMAP=1``).
+
+Two worlds are generated once: the demo world (``PEBBLE_DEMO_SEED``, default 7) whose
+mailbox the stand-ins deliver and the model scores, and the training world (the next
+seed) the model learns from, so the confidences the demo shows are honest.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -19,17 +24,60 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
-from pebble.settings import PROJECT_ROOT, get_settings
+from pebble.settings import PROJECT_ROOT, Settings, get_settings
 
 TALLY_PORT = 9000
 FOCUS_PORT = 8090
 #: Share of the demo mailbox in the drop folder before the first materialisation; the
-#: rest arrives over time while the demo runs.
+#: rest arrives over time while `pebble up` runs.
 MAIL_START_FRACTION = 0.9
 
 Spawn = Callable[[list[str], Path], subprocess.Popen[bytes]]
+
+
+class _RealSources(BaseSettings):
+    """Which real source systems the environment (or `.env`) configures."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    tally_url: str | None = Field(default=None, validation_alias="TALLY_URL")
+    focus_url: str | None = Field(default=None, validation_alias="FOCUS_URL")
+    mail_imap_host: str | None = Field(default=None, validation_alias="MAIL_IMAP_HOST")
+
+
+def real_sources() -> dict[str, str]:
+    """Configured real sources: variable name -> value (e.g. ``{"TALLY_URL": ...}``)."""
+    found = _RealSources()
+    values = {
+        "TALLY_URL": found.tally_url,
+        "FOCUS_URL": found.focus_url,
+        "MAIL_IMAP_HOST": found.mail_imap_host,
+    }
+    return {name: value for name, value in values.items() if value}
+
+
+def demo_decision(settings: Settings | None = None) -> tuple[bool, str]:
+    """Whether the demo stand-ins run here, and why (one line for the console)."""
+    from pebble import db
+
+    settings = settings or get_settings()
+    if settings.demo is False:
+        return False, "demo off (PEBBLE_DEMO=0)"
+    if settings.demo:
+        return True, "demo on (PEBBLE_DEMO=1)"
+    if not db.is_embedded():
+        return False, "demo off: DATABASE_URL is set (PEBBLE_DEMO=1 runs the demo anyway)"
+    configured = real_sources()
+    if configured:
+        return False, (
+            f"demo off: {', '.join(sorted(configured))} configured "
+            "(PEBBLE_DEMO=1 runs the demo for the other sources)"
+        )
+    return True, "demo on: embedded database and no source configured"
 
 
 @dataclass
@@ -40,23 +88,32 @@ class DemoStack:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def ensure_world(console: Console) -> Path:
-    """Generate the demo world once (seed and scale from PEBBLE_DEMO_SEED/_SCALE)."""
+def _generate_once(folder: Path, seed: int, scale: float, what: str, console: Console) -> None:
     from demo.world import generate_world
 
-    world = get_settings().world
-    if (world / "manifest.json").exists():
-        return world
-    seed = int(os.environ.get("PEBBLE_DEMO_SEED", "7"))
-    scale = float(os.environ.get("PEBBLE_DEMO_SCALE", "1"))
+    manifest = folder / "manifest.json"
+    if manifest.exists():
+        return
     started = time.monotonic()
-    manifest = generate_world(world, seed=seed, scale=scale)
-    counts = manifest.get("counts", {})
+    counts = generate_world(folder, seed=seed, scale=scale).get("counts", {})
     console.print(
-        f"demo world generated in {time.monotonic() - started:.1f}s: "
+        f"{what} generated in {time.monotonic() - started:.1f}s (seed {seed}): "
         f"{counts.get('companies')} companies, {counts.get('sales_orders')} orders, "
-        f"{counts.get('emails')} emails ({world})"
+        f"{counts.get('emails')} emails ({folder})"
     )
+
+
+def ensure_worlds(console: Console) -> Path:
+    """Generate the demo world and the training world once; returns the demo world."""
+    settings = get_settings()
+    world, training = settings.world, settings.training
+    if world == training:
+        raise ValueError(
+            f"PEBBLE_TRAINING_DIR and PEBBLE_WORLD_DIR are the same folder ({world}): the "
+            "model must not be trained on the mail it scores"
+        )
+    _generate_once(world, settings.demo_seed, settings.demo_scale, "demo world", console)
+    _generate_once(training, settings.demo_seed + 1, settings.demo_scale, "training world", console)
     return world
 
 
@@ -71,22 +128,39 @@ def wait_for_port(host: str, port: int, timeout: float = 30.0) -> bool:
     return False
 
 
+def free_port() -> int:
+    """A local port free right now (the simulator binds it a moment later)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _pebble() -> str:
     return str(Path(sys.executable).parent / "pebble")
 
 
-def start_demo_stack(console: Console, spawn: Spawn, logs: Path) -> DemoStack:
-    """Generate the world, start the simulators that are needed, deliver the first mail."""
-    world = ensure_world(console)
+def start_demo_stack(console: Console, spawn: Spawn, logs: Path, *, live: bool = True) -> DemoStack:
+    """Generate the worlds, start the simulators that are needed, deliver the first mail.
+
+    ``live`` (`pebble up`): Tally dispatches an order every minute and the rest of the
+    mailbox keeps arriving. Without it (`pebble materialize`) the stand-ins only serve.
+    The returned stack's ``env`` points Pebble at them; the caller exports it to whatever
+    runs the landings, and stops ``procs`` when done.
+    """
+    settings = get_settings()
+    world = ensure_worlds(console)
     stack = DemoStack()
+    configured = real_sources()
     servers = (
-        ("TALLY_URL", "tally", TALLY_PORT, ["--live-interval", "60"]),
+        ("TALLY_URL", "tally", TALLY_PORT, ["--live-interval", "60"] if live else []),
         ("FOCUS_URL", "focus", FOCUS_PORT, []),
     )
-    for variable, name, port, extra in servers:
-        if os.environ.get(variable):
-            console.print(f"{name}: using {variable}={os.environ[variable]}")
+    for variable, name, fixed_port, extra in servers:
+        if variable in configured:
+            console.print(f"{name}: using {variable}={configured[variable]}")
             continue
+        # `pebble up` serves them where the README says; a run takes any free port
+        port = fixed_port if live else free_port()
         cmd = [_pebble(), "sim", name, "--port", str(port), "--world", str(world), *extra]
         stack.procs.append(spawn(cmd, logs / f"sim-{name}.log"))
         if not wait_for_port("127.0.0.1", port):
@@ -94,9 +168,14 @@ def start_demo_stack(console: Console, spawn: Spawn, logs: Path) -> DemoStack:
         stack.env[variable] = f"http://127.0.0.1:{port}"
         console.print(f"{name} simulator: http://127.0.0.1:{port}")
 
-    drop = get_settings().mail_drops
+    drop = settings.mail_drops
     drop.mkdir(parents=True, exist_ok=True)
-    imap = ["--imap"] if os.environ.get("PEBBLE_DEMO_IMAP") == "1" else ["--no-imap"]
+    if settings.demo_imap:
+        console.print(
+            "[bold yellow]PEBBLE_DEMO_IMAP=1: demo mail is also appended to the IMAP account "
+            f"{configured.get('MAIL_IMAP_HOST', '(MAIL_IMAP_HOST)')}[/bold yellow]"
+        )
+    imap = ["--imap"] if settings.demo_imap else ["--no-imap"]
     total = json.loads((world / "manifest.json").read_text())["counts"]["emails"]
     first = int(total * MAIL_START_FRACTION)
     base = [_pebble(), "sim", "mail", "--world", str(world), "--drop", str(drop), *imap]
@@ -106,14 +185,16 @@ def start_demo_stack(console: Console, spawn: Spawn, logs: Path) -> DemoStack:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    # the rest of the mailbox keeps arriving, one message every five seconds
-    stack.procs.append(spawn([*base, "--rate", "0.2"], logs / "sim-mail.log"))
-    console.print(f"mail simulator: {first} of {total} messages in {drop}, the rest arriving")
-    leads = get_settings().prelead_drops
+    if live:
+        # the rest of the mailbox keeps arriving, one message every five seconds
+        stack.procs.append(spawn([*base, "--rate", "0.2"], logs / "sim-mail.log"))
+        console.print(f"mail simulator: {first} of {total} messages in {drop}, the rest arriving")
+    else:
+        console.print(f"demo mail: messages up to {first} of {total} in {drop}")
+    leads = settings.prelead_drops
     leads.mkdir(parents=True, exist_ok=True)
     for path in sorted((world / "prelead").glob("batch_*")):
         if not (leads / path.name).exists():
             shutil.copy2(path, leads / path.name)
     console.print(f"prelead lead lists from marketing in {leads}")
-    os.environ.update(stack.env)
     return stack

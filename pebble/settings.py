@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     )
     #: Where the demo world is generated and read from. Unset: $PEBBLE_HOME/world.
     world_dir: Path | None = Field(default=None, validation_alias="PEBBLE_WORLD_DIR")
+    #: Labelled mail the classifier is trained on (a world folder: mail/truth.jsonl + Maildir).
+    #: Unset: $PEBBLE_HOME/training.
+    training_dir: Path | None = Field(default=None, validation_alias="PEBBLE_TRAINING_DIR")
     #: Folder of .eml / mbox / Maildir drops. Unset: $PEBBLE_HOME/drops/mail.
     mail_drop_dir: Path | None = Field(default=None, validation_alias="PEBBLE_MAIL_DROP_DIR")
     #: Folder of prelead lead lists (CSV/XLSX). Unset: $PEBBLE_HOME/drops/prelead.
@@ -38,6 +41,22 @@ class Settings(BaseSettings):
 
     #: Time zone the app shows times in (the business runs on Indian time).
     timezone: str = Field(default="Asia/Kolkata", validation_alias="PEBBLE_TIMEZONE")
+    #: Address the Dagster UI and the app listen on (anything but loopback is warned about).
+    bind_host: str = Field(default="127.0.0.1", validation_alias="PEBBLE_BIND_HOST")
+
+    #: The demo business (pebble/demo_stack.py). Unset: only in a demo home (embedded
+    #: database, no real source configured); true forces it, false turns it off.
+    demo: bool | None = Field(default=None, validation_alias="PEBBLE_DEMO")
+    #: Seed and scale of the demo world; the training world uses the next seed.
+    demo_seed: int = Field(default=7, validation_alias="PEBBLE_DEMO_SEED")
+    demo_scale: float = Field(default=1.0, gt=0, validation_alias="PEBBLE_DEMO_SCALE")
+    #: The demo mail deliverer also APPENDs to the configured IMAP account (opt-in).
+    demo_imap: bool = Field(default=False, validation_alias="PEBBLE_DEMO_IMAP")
+
+    @field_validator("demo", mode="before")
+    @classmethod
+    def _empty_demo_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def home(self) -> Path:
@@ -46,6 +65,10 @@ class Settings(BaseSettings):
     @property
     def world(self) -> Path:
         return (self.world_dir or self.home / "world").expanduser().resolve()
+
+    @property
+    def training(self) -> Path:
+        return (self.training_dir or self.home / "training").expanduser().resolve()
 
     @property
     def mail_drops(self) -> Path:

@@ -1,13 +1,16 @@
-"""`pebble up`: the whole platform on one machine.
+"""`pebble up`: the whole platform on one machine, serving first.
 
-Resolves the database (embedded unless ``DATABASE_URL``), materialises every asset, then
-serves the Dagster UI and the Streamlit app until Ctrl-C, and stops everything cleanly.
+Resolves the database (embedded unless ``DATABASE_URL``), starts the demo stand-ins in a
+demo home, serves the Dagster UI and the Streamlit app, and then materialises every asset
+in the background (a `pebble materialize` child: landing, training, scoring, dbt). The app
+shows what is still running and the cards as they land. Ctrl-C or SIGTERM stops
+everything cleanly, at any point.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,8 +18,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from pebble import db
+from pebble import db, procs
 from pebble.settings import PROJECT_ROOT, get_settings
+from pebble.status import RUNNING, RunStatus, read_status, write_status
 
 
 def ensure_dbt_manifest() -> None:
@@ -32,102 +36,113 @@ def ensure_dbt_manifest() -> None:
     )
 
 
-def _spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the child
-    return subprocess.Popen(
-        cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def bind_warning(host: str) -> str | None:
+    """The warning to print when the servers would listen beyond this machine."""
+    if is_loopback(host):
+        return None
+    return (
+        f"PEBBLE_BIND_HOST={host}: the Dagster UI and the app will be reachable from the "
+        "network, with no sign-in. Anyone who can reach this machine can read the mail and "
+        "start runs. Use 127.0.0.1 unless a firewall or proxy guards it."
     )
-
-
-def _stop(procs: list[subprocess.Popen[bytes]], console: Console) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-    deadline = time.monotonic() + 20
-    for proc in procs:
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    console.print("servers stopped")
 
 
 def run_up(dagster_port: int = 3000, app_port: int = 8501, materialize_first: bool = True) -> int:
     """Start everything and block until interrupted. Returns the exit code."""
+    # first of all: a kill at any later point stops the children and the database
+    procs.interruptible()
     console = Console()
     settings = get_settings()
+    warning = bind_warning(settings.bind_host)
+    if warning:
+        console.print(f"[bold red]WARNING[/bold red] {warning}")
+    background: list[subprocess.Popen[bytes]] = []
+    try:
+        return _run(console, dagster_port, app_port, materialize_first, background)
+    except KeyboardInterrupt:
+        console.print("\nstopping...")
+        return 0
+    finally:
+        procs.stop_all(background)
+        console.print("stopped")
+        db.stop_embedded()
+
+
+def _run(
+    console: Console,
+    dagster_port: int,
+    app_port: int,
+    materialize_first: bool,
+    background: list[subprocess.Popen[bytes]],
+) -> int:
+    from pebble.demo_stack import demo_decision, start_demo_stack
+
+    settings = get_settings()
     started = time.monotonic()
+    demo, reason = demo_decision(settings)  # before the resolved URL is exported
     where = "embedded PostgreSQL" if db.is_embedded() else "PostgreSQL at DATABASE_URL"
     env = db.apply_runtime_env()
     console.print(
         f"database: {where} ({db.redact(env[db.RESOLVED_URL_ENV])}) "
         f"ready in {time.monotonic() - started:.1f}s"
     )
-    db.ensure_schemas()
+    db.upgrade()
     ensure_dbt_manifest()
     logs = settings.home / "logs"
-    background: list[subprocess.Popen[bytes]] = []
-    try:
-        if os.environ.get("PEBBLE_DEMO", "1") != "0":
-            from pebble.demo_stack import start_demo_stack
-
-            stack = start_demo_stack(
-                console, lambda cmd, log: _spawn(cmd, os.environ | env, log), logs
-            )
-            background.extend(stack.procs)
-        return _materialize_and_serve(
-            console, env, logs, background, dagster_port, app_port, materialize_first
+    console.print(reason)
+    if demo:
+        stack = start_demo_stack(
+            console, lambda cmd, log: procs.spawn(cmd, os.environ | env, log), logs, live=True
         )
-    except KeyboardInterrupt:
-        console.print("\nstopping...")
-        return 0
-    finally:
-        _stop(background, console)
-        db.stop_embedded()
-
-
-def _materialize_and_serve(
-    console: Console,
-    env: dict[str, str],
-    logs: Path,
-    background: list[subprocess.Popen[bytes]],
-    dagster_port: int,
-    app_port: int,
-    materialize_first: bool,
-) -> int:
-    from pebble.materialize import materialize, print_summary
-
-    if materialize_first:
-        summary = materialize("*")
-        print_summary(summary, console)
-        if not summary.success:
-            console.print("[yellow]some steps failed; serving anyway so you can inspect them")
-
-    host = os.environ.get("PEBBLE_BIND_HOST", "127.0.0.1")
+        background.extend(stack.procs)
+        os.environ.update(stack.env)
     child_env = os.environ | env
-    bin_dir = Path(sys.executable).parent
-    procs = [
-        _spawn(
-            [
-                str(bin_dir / "dagster"),
-                "dev",
-                "-w",
-                "workspace.yaml",
-                "-h",
-                host,
-                "-p",
-                str(dagster_port),
-            ],
+    servers = _serve(child_env, logs, settings.bind_host, dagster_port, app_port)
+    background.extend(servers)
+    console.print(f"\n[bold]Dagster UI[/bold]     http://{settings.bind_host}:{dagster_port}")
+    console.print(f"[bold]Pebble app[/bold]     http://{settings.bind_host}:{app_port}")
+    materialiser = None
+    if materialize_first:
+        # the stand-ins already run for the whole session: the child starts none of its own;
+        # the cards are built before the model is trained, and again once mail is scored
+        pebble = str(Path(sys.executable).parent / "pebble")
+        materialiser = procs.spawn(
+            [pebble, "materialize", "--no-demo", "--cards-first"],
             child_env,
-            logs / "dagster.log",
-        ),
-        _spawn(
+            logs / "materialize.console.log",
+        )
+        background.append(materialiser)
+        # the sensors wait from this moment, before the child has loaded the definitions
+        write_status(RunStatus(state=RUNNING, pid=materialiser.pid, current="starting"))
+        console.print(
+            "materialising every asset in the background (landing, training, scoring, "
+            f"dbt); the app shows progress, details in {logs}/materialize.log"
+        )
+    console.print(f"logs in {logs}; press Ctrl-C to stop\n")
+    return _watch(console, servers, materialiser, logs)
+
+
+def _serve(
+    env: dict[str, str], logs: Path, host: str, dagster_port: int, app_port: int
+) -> list[subprocess.Popen[bytes]]:
+    bin_dir = Path(sys.executable).parent
+    dagster = [str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml"]
+    app = [str(bin_dir / "streamlit"), "run", "app/streamlit_app.py"]
+    return [
+        procs.spawn([*dagster, "-h", host, "-p", str(dagster_port)], env, logs / "dagster.log"),
+        procs.spawn(
             [
-                str(bin_dir / "streamlit"),
-                "run",
-                "app/streamlit_app.py",
+                *app,
                 "--server.port",
                 str(app_port),
                 "--server.address",
@@ -136,25 +151,38 @@ def _materialize_and_serve(
                 "true",
                 "--browser.gatherUsageStats",
                 "false",
+                "--client.toolbarMode",
+                "viewer",
             ],
-            child_env,
+            db.app_env(env),  # the app's read-only role, never the owner's URL
             logs / "app.log",
         ),
     ]
-    console.print(f"\n[bold]Dagster UI[/bold]     http://{host}:{dagster_port}")
-    console.print(f"[bold]Pebble app[/bold]     http://{host}:{app_port}")
-    console.print(f"logs in {logs}; press Ctrl-C to stop\n")
 
-    def _terminate(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, _terminate)
-    background.extend(procs)
-    try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(1)
-        console.print(f"[red]a server exited; see the logs in {logs}[/red]")
-        return 1
-    except KeyboardInterrupt:
-        console.print("\nstopping...")
-        return 0
+def _watch(
+    console: Console,
+    servers: list[subprocess.Popen[bytes]],
+    materialiser: subprocess.Popen[bytes] | None,
+    logs: Path,
+) -> int:
+    """Block while the servers run; say once when the background materialisation ends."""
+    reported = materialiser is None
+    while all(p.poll() is None for p in servers):
+        if not reported and materialiser is not None and materialiser.poll() is not None:
+            reported = True
+            _report_materialisation(console, materialiser.returncode, logs)
+        time.sleep(1)
+    console.print(f"[red]a server exited; see the logs in {logs}[/red]")
+    return 1
+
+
+def _report_materialisation(console: Console, returncode: int, logs: Path) -> None:
+    status = read_status()
+    if returncode == 0:
+        done = f"{status.done} assets" if status else "every asset"
+        console.print(f"[green]materialisation finished[/green]: {done}")
+        return
+    console.print(f"[yellow]materialisation finished with failures[/yellow] (see {logs}):")
+    for line in (status.failures if status else [])[:10]:
+        console.print(f"  {line}")

@@ -1,1 +1,2 @@
-"""One folder per domain; each exposes a small `defs: dagster.Definitions`."""
+"""One folder per source system (mail, tally, focus, prelead: landing asset, checks,
+resources, schedules, sensors), plus ml and dbt; each exposes `defs: dagster.Definitions`."""

@@ -81,5 +81,9 @@ def test_kanban_renders_cards_in_a_browser(add_card, served_app: str) -> None:
             page.get_by_text('<img src=x onerror="window.pwned=1">Payment').wait_for()
             assert page.evaluate("window.pwned") is None
             assert page.locator("img[src=x]").count() == 0
+            # the people using the app get no developer toolbar ("Deploy", rerun ...)
+            page.locator('[data-testid="stToolbar"]').wait_for(state="attached")
+            assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+            assert page.get_by_role("button", name="Deploy").count() == 0
         finally:
             browser.close()

@@ -2,13 +2,15 @@
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from orchestration.definitions import defs
-from orchestration.defs.ingest.automation import mail_drop_sensor, new_drop_files
+from orchestration.defs.mail.automation import mail_drop_sensor
+from orchestration.drops import new_drop_files
 from pebble.settings import get_settings
 
 
@@ -33,6 +35,7 @@ def test_drop_sensor_requests_new_files_once(
 ) -> None:
     drop = tmp_path / "drop"
     monkeypatch.setenv("PEBBLE_MAIL_DROP_DIR", str(drop))
+    monkeypatch.setenv("PEBBLE_HOME", str(tmp_path / "home"))
     get_settings.cache_clear()
     try:
         base = 1_700_000_000_000_000_000
@@ -71,3 +74,33 @@ def test_imap_poll_skips_without_imap(monkeypatch: pytest.MonkeyPatch) -> None:
     schedule = next(s for s in defs.schedules if s.name == "imap_poll_schedule")
     result = schedule.evaluate_tick(dg.build_schedule_context())
     assert result.skip_message and "IMAP is not configured" in result.skip_message
+
+
+def test_automation_waits_while_a_materialisation_lands_the_same_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pebble up` serves first and materialises in the background: meanwhile the sensors
+    and schedules start no second landing of the same folders and servers."""
+    from pebble.status import FAILED, RUNNING, RunStatus, write_status
+
+    drop = tmp_path / "drop"
+    _write(drop / "1.eml", "Subject: a\n\nx", 1_700_000_000_000_000_000)
+    monkeypatch.setenv("PEBBLE_MAIL_DROP_DIR", str(drop))
+    monkeypatch.setenv("PEBBLE_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    try:
+        write_status(RunStatus(state=RUNNING, pid=os.getpid(), run_id="first-run"))
+        waiting = mail_drop_sensor(dg.build_sensor_context(cursor=None))
+        assert isinstance(waiting, dg.SkipReason) and "first-run" in waiting.skip_message
+        tally = next(s for s in defs.schedules if s.name == "tally_every_15_minutes")
+        at = datetime.now(UTC)
+        tick = tally.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=at))
+        assert not tick.run_requests and "first-run" in tick.skip_message
+
+        write_status(RunStatus(state=FAILED, run_id="first-run"))  # over: back to work
+        after = mail_drop_sensor(dg.build_sensor_context(cursor=None))
+        assert len(after.run_requests) == 1
+        context = dg.build_schedule_context(scheduled_execution_time=at)
+        assert len(tally.evaluate_tick(context).run_requests) == 1
+    finally:
+        get_settings.cache_clear()

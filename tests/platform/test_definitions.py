@@ -23,6 +23,28 @@ def test_dbt_models_are_downstream_of_raw_assets() -> None:
     assert dg.AssetKey(["staging", "stg_mail__emails"]) in cards.parent_keys
 
 
+def test_mail_to_cards_does_not_wait_for_an_erp() -> None:
+    """An ERP outage must not leave the trader without scored mail and cards: nothing on
+    the way from raw.emails to the cards is downstream of a Tally or Focus landing."""
+    graph = defs.resolve_asset_graph()
+    for key in (["ml", "email_predictions"], ["marts", "email_cards"]):
+        upstream = {k.to_user_string() for k in graph.get_ancestor_asset_keys(dg.AssetKey(key))}
+        assert "raw/emails" in upstream
+        erp = {k for k in upstream if k.startswith(("raw/tally_", "raw/focus_"))}
+        assert not erp, (key, erp)
+
+
+def test_each_source_has_its_own_group_job_and_automation() -> None:
+    groups = {spec.key.to_user_string(): spec.group_name for spec in defs.resolve_all_asset_specs()}
+    assert groups["raw/emails"] == "ingest_mail"
+    assert groups["raw/tally_vouchers"] == "ingest_tally"
+    assert groups["raw/focus_invoices"] == "ingest_focus"
+    assert groups["raw/prelead_rows"] == "ingest_prelead"
+    assert "raw/quarantine" not in groups  # rejects of every source are rows of raw.rejects
+    jobs = {job.name for job in defs.jobs}
+    assert {"mail_ingest", "tally_ingest", "focus_ingest", "prelead_ingest"} <= jobs
+
+
 def test_dbt_tests_and_python_checks_are_asset_checks() -> None:
     checks = {
         (c.asset_key.to_user_string(), c.name) for c in defs.resolve_asset_graph().asset_check_keys
@@ -50,7 +72,10 @@ def test_instance_config_uses_postgres_queue_and_retries() -> None:
     assert config["storage"]["custom"]["class"] == "PebbleStorage"
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert config["run_coordinator"]["config"]["max_concurrent_runs"] >= 1
+    # a crashed run worker is retried; a failed step is not (steps have retry policies,
+    # and typed connection errors are not retried at all), as the README says
     assert config["run_retries"]["enabled"] is True
+    assert config["run_retries"]["retry_on_asset_or_op_failure"] is False
     assert config["telemetry"]["enabled"] is False
 
 

@@ -39,7 +39,8 @@ def platform_env(
     # and the demo customers' sales mailbox, whose senders are on file in Tally
     shutil.copytree(small_world / "mail" / "maildir" / "sales", drop / "sales")
     monkeypatch.setenv("PEBBLE_MAIL_DROP_DIR", str(drop))
-    monkeypatch.setenv("PEBBLE_WORLD_DIR", str(small_world))  # the classifier trains on it
+    monkeypatch.setenv("PEBBLE_WORLD_DIR", str(small_world))
+    monkeypatch.setenv("PEBBLE_TRAINING_DIR", str(small_world))  # the classifier trains on it
     leads = tmp_path / "leads"
     leads.mkdir()
     for path in sorted((small_world / "prelead").glob("batch_*"))[:2]:
@@ -133,9 +134,7 @@ def test_materialize_twice_gives_same_rows(platform_env: str, small_world: Path)
     assert unscored == 0
     with psycopg.connect(platform_env) as conn:
         batches = conn.execute("SELECT count(*) FROM raw.prelead_batches").fetchone()[0]
-        broken = conn.execute(
-            "SELECT reason FROM raw.quarantine WHERE source_kind = 'prelead'"
-        ).fetchall()
+        broken = conn.execute("SELECT reason FROM raw.rejects WHERE source = 'prelead'").fetchall()
     assert batches == 2
     assert len(broken) == 1 and broken[0][0]  # the broken file, with its reason
     assert set(streams) <= {"crm", "erp", "tender", "other"}

@@ -3,13 +3,16 @@
 A :class:`TableSuite` names a raw table, the columns to read, optional derived columns
 (e.g. a GSTIN check-character flag computed with python-stdnum) and the expectations.
 Each suite becomes one blocking asset check on the table's asset, with every
-expectation's outcome in the check's metadata.
+expectation's outcome in the check's metadata. The suites themselves live beside the
+source they check (``orchestration/defs/<source>/checks.py``); this module is the runner
+and the helpers they share.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -99,3 +102,59 @@ def _suite_check(suite: TableSuite) -> dg.AssetChecksDefinition:
         return dg.AssetCheckResult(passed=passed, metadata=metadata)
 
     return _check
+
+
+# --------------------------------------------------------------- helpers the suites share
+
+
+def gx_expectations():
+    """``great_expectations.expectations``, imported when a suite runs (it is slow to load)."""
+    import great_expectations as gx
+
+    return gx.expectations
+
+
+EPOCH = date(1970, 1, 1)
+
+
+def date_window() -> dict[str, int]:
+    """Business dates must be real: not before 2000, not after tomorrow (days since 1970)."""
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
+    return {"min_value": (date(2000, 1, 1) - EPOCH).days, "max_value": (tomorrow - EPOCH).days}
+
+
+def epoch_days(column: str) -> Derive:
+    """A derive step adding ``<column>_days`` (days since 1970, float) for range checks."""
+
+    def derive(frame: pd.DataFrame) -> pd.DataFrame:
+        frame[f"{column}_days"] = pd.to_numeric(
+            frame[column].map(lambda d: None if pd.isna(d) else (d - EPOCH).days),
+            errors="coerce",
+        ).astype("float64")
+        return frame
+
+    return derive
+
+
+def keys_and_amounts(
+    table: str, keys: tuple[str, ...], amounts: tuple[str, ...], what: str
+) -> TableSuite:
+    """A suite for line and detail tables: keys present and unique, amounts not negative."""
+
+    def expectations() -> list:
+        gx = gx_expectations()
+        checks = [gx.ExpectColumnValuesToNotBeNull(column=k) for k in keys]
+        checks.append(
+            gx.ExpectCompoundColumnsToBeUnique(column_list=list(keys))
+            if len(keys) > 1
+            else gx.ExpectColumnValuesToBeUnique(column=keys[0])
+        )
+        checks += [gx.ExpectColumnValuesToBeBetween(column=a, min_value=0) for a in amounts]
+        return checks
+
+    return TableSuite(
+        asset=("raw", table),
+        columns=(*keys, *amounts),
+        expectations=expectations,
+        description=f"Great Expectations: {what}.",
+    )
