@@ -19,6 +19,12 @@ from pathlib import Path
 TARGET_PER_SECOND = 500.0
 
 
+def world_products(world: Path):
+    from ml.extract.evaluate import world_products as products
+
+    return products(world)
+
+
 def load_texts(world: Path) -> list[str]:
     from ml.extract.evaluate import world_examples
 
@@ -41,11 +47,12 @@ def main() -> None:
             world = Path(tmp) / "world"
             generate_world(world, seed=7, scale=args.scale)
         texts = load_texts(world)
+        products = world_products(world)  # the stock master the world's Tally holds
 
     from ml.extract.pipeline import Extractor
 
     started = time.perf_counter()
-    extractor = Extractor()
+    extractor = Extractor(products)
     build_seconds = time.perf_counter() - started
     extractor.extract_many(texts[:50])  # warm caches
 

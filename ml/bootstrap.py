@@ -1,8 +1,14 @@
-"""The default model: trained from the demo world when nothing else has been trained.
+"""The default model: trained on the labelled corpus in the training folder.
 
-A fresh install has no classifier. `ensure_classifier` makes one the first time it is
-needed: it generates the demo world (seed 7, scale 1, about 3,000 labelled emails) unless
-one exists, and trains on it, which takes a few minutes on a laptop CPU.
+The training corpus is a folder in the world format (`mail/truth.jsonl` + the Maildir it
+points to) at `PEBBLE_TRAINING_DIR` (default `$PEBBLE_HOME/training`). It must not be the
+mail the model then scores: a model measured on its own training mail shows confidences
+near 100% that mean nothing. A demo home generates it from another seed than the demo
+mailbox (`pebble demo generate --seed 8 --out $PEBBLE_HOME/training`); a real deployment
+points the setting at its own labelled mail.
+
+`ensure_classifier` trains the default model the first time one is needed, which takes a
+few minutes on a laptop CPU.
 """
 
 from __future__ import annotations
@@ -13,49 +19,54 @@ from pathlib import Path
 
 from pebble.settings import PROJECT_ROOT, get_settings
 
-DEFAULT_SEED = 7
-DEFAULT_SCALE = 1.0
 #: The hand-written evaluation set; only measured, never trained on. Absent outside a checkout.
 HANDWRITTEN_EVAL = PROJECT_ROOT / "tests" / "data" / "eval" / "handwritten_emails.jsonl"
+#: The file that makes a folder a labelled corpus.
+TRUTH_FILE = Path("mail") / "truth.jsonl"
 
 
-def ensure_world(
-    world: Path | None = None,
-    seed: int = DEFAULT_SEED,
-    scale: float = DEFAULT_SCALE,
-    say: Callable[[str], None] = lambda _msg: None,
-) -> Path:
-    """The demo world folder, generated first if it holds no labelled mail."""
-    world = (world or get_settings().world).resolve()
-    if (world / "mail" / "truth.jsonl").is_file():
-        return world
-    from demo.world import generate_world
+class TrainingCorpusMissing(FileNotFoundError):
+    """There is no labelled corpus to train on; the message says how to make one."""
 
-    say(f"Generating the demo world (seed {seed}, scale {scale}) into {world} ...")
-    started = time.perf_counter()
-    generate_world(world, seed=seed, scale=scale)
-    say(f"  done in {time.perf_counter() - started:.0f}s")
-    return world
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        super().__init__(
+            f"No labelled training mail at {folder} ({TRUTH_FILE} is missing). "
+            f"Make a corpus with `pebble demo generate --seed 8 --out {folder}`, or set "
+            "PEBBLE_TRAINING_DIR to a folder of labelled mail in the same format "
+            "(mail/truth.jsonl + Maildir). Never train on the mailbox the model will score."
+        )
+
+
+def training_corpus(folder: Path | None = None) -> Path:
+    """The labelled training corpus (default: the `training_dir` setting).
+
+    Raises :class:`TrainingCorpusMissing` when the folder holds no `mail/truth.jsonl`.
+    """
+    folder = (folder or get_settings().training).expanduser().resolve()
+    if not (folder / TRUTH_FILE).is_file():
+        raise TrainingCorpusMissing(folder)
+    return folder
 
 
 def train_default(
-    world: Path | None = None,
+    corpus: Path | None = None,
     corrections: list[tuple[str, str, str]] | None = None,
     eval_path: Path | None = HANDWRITTEN_EVAL,
     force: bool = False,
     config=None,
     say: Callable[[str], None] = lambda _msg: None,
 ):
-    """Train on the demo world (+ corrections); measure on the hand-written set if present."""
+    """Train on the training corpus (+ corrections); measure on the hand-written set if present."""
     from ml.data import load_jsonl_examples, load_world_examples
     from ml.train import train
 
-    world = ensure_world(world, say=say)
-    examples = load_world_examples(world)
+    corpus = training_corpus(corpus)
+    examples = load_world_examples(corpus)
     eval_examples = (
         load_jsonl_examples(eval_path) if eval_path is not None and eval_path.is_file() else None
     )
-    say(f"Training the classifier on {len(examples)} emails from {world} ...")
+    say(f"Training the classifier on {len(examples)} emails from {corpus} ...")
     started = time.perf_counter()
     artifact = train(
         examples, corrections or (), config=config, eval_examples=eval_examples, force=force
@@ -66,7 +77,10 @@ def train_default(
 
 
 def ensure_classifier(say: Callable[[str], None] = lambda _msg: None):
-    """The classifier in service, training the default one first if none exists."""
+    """The classifier in service, training the default one first if none exists.
+
+    Raises :class:`TrainingCorpusMissing` when there is neither a model nor a corpus.
+    """
     from ml.classifier import load_classifier
     from ml.store import ModelNotFoundError, classifier_root
 
@@ -75,7 +89,7 @@ def ensure_classifier(say: Callable[[str], None] = lambda _msg: None):
     except ModelNotFoundError:
         say(
             f"No trained classifier under {classifier_root()}: training the default model "
-            "from the demo world (takes 2-5 minutes on CPU, once)."
+            f"from {get_settings().training} (takes 2-5 minutes on CPU, once)."
         )
     train_default(say=say)
     return load_classifier()

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from ml.encoder import EncoderConfig, get_encoder
-from ml.settings import get_ml_settings
+from ml.settings import LEAD_REVIEW_FLOOR, get_ml_settings
 from ml.store import resolve
-from ml.taxonomy import STREAMS, stream_of
+from ml.taxonomy import OTHER, STREAMS, stream_of
 from ml.text import classification_text
 
 
@@ -77,9 +77,16 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def decide(
-    probabilities: np.ndarray, intents: tuple[str, ...], threshold: float
+    probabilities: np.ndarray,
+    intents: tuple[str, ...],
+    threshold: float,
+    lead_floor: float = LEAD_REVIEW_FLOOR,
 ) -> list[Classification]:
-    """Stream = most probable stream (sum over its intents); intent = best within it."""
+    """Stream = most probable stream (sum over its intents); intent = best within it.
+
+    `requires_review` when the confidence is below `threshold`, or when the mail goes to
+    `other` while the business streams together hold at least `lead_floor`.
+    """
     streams = [s for s in STREAMS if any(stream_of(i) == s for i in intents)]
     member = np.array([[stream_of(i) == s for i in intents] for s in streams], dtype=np.float64)
     stream_probs = probabilities @ member.T
@@ -90,13 +97,15 @@ def decide(
         i = int(np.argmax(masked))
         # Flag on the confidence as reported, so what users see and what is flagged agree.
         confidence = round(float(row[i]), 4)
+        stream_confidence = round(float(srow[s]), 4)
+        maybe_business = streams[s] == OTHER and 1.0 - stream_confidence >= lead_floor
         results.append(
             Classification(
                 stream=streams[s],
                 intent=intents[i],
                 confidence=confidence,
-                stream_confidence=round(float(srow[s]), 4),
-                requires_review=confidence < threshold,
+                stream_confidence=stream_confidence,
+                requires_review=confidence < threshold or maybe_business,
             )
         )
     return results
@@ -127,11 +136,12 @@ class EmailClassifier:
     ) -> tuple[list[Classification], np.ndarray]:
         """Classifications and embeddings of prepared texts (see :func:`classification_text`),
         from a single encoder pass."""
+        settings = get_ml_settings()
         if threshold is None:
-            threshold = get_ml_settings().review_threshold
+            threshold = settings.review_threshold
         embeddings = self.encoder.encode(texts)
         probs = self.head.probabilities(embeddings)
-        return decide(probs, self.intents, threshold), embeddings
+        return decide(probs, self.intents, threshold, settings.lead_review_floor), embeddings
 
     def classify(
         self, emails: list[tuple[str, str]], threshold: float | None = None

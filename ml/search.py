@@ -7,6 +7,7 @@ upserting the same email again replaces it instead of adding a copy.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -84,7 +85,11 @@ def _local_client(path: str, wait_s: float = LOCAL_STORE_WAIT_S) -> Any:
     deadline = monotonic() + wait_s
     while True:
         try:
-            return QdrantClient(path=path)
+            client = QdrantClient(path=path)
+            # closed while the interpreter is intact: at teardown its __del__ cannot
+            # import what closing needs, and prints an ImportError traceback
+            atexit.register(client.close)
+            return client
         except RuntimeError as exc:
             if "already accessed" not in str(exc) or monotonic() > deadline:
                 raise

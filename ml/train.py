@@ -16,7 +16,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,9 @@ from ml.data import LabelledEmail, corrections_to_examples
 from ml.encoder import Encoder, EncoderConfig, get_encoder
 from ml.finetune import FineTuneConfig, fine_tune
 from ml.metrics import classification_report, expected_calibration_error, reliability_bins
-from ml.taxonomy import INTENTS, stream_of
-from ml.text import classification_text
+from ml.pipeline import lead_at_risk
+from ml.taxonomy import INTENTS, OTHER, stream_of
+from ml.text import classification_text, extraction_text
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +185,28 @@ class BaselineModel:
         return self.pipeline.predict_proba(texts), tuple(self.pipeline.classes_)
 
 
+def _business_entities(examples: Sequence[LabelledEmail]) -> list[list[Any]]:
+    """The extractor's entities per email (no stock master), as scoring finds them."""
+    from ml.extract import get_extractor
+
+    return get_extractor().extract_many([extraction_text(e.subject, e.body) for e in examples])
+
+
 def _report(
-    probs: np.ndarray, intents: tuple[str, ...], truth: Sequence[LabelledEmail], threshold: float
+    probs: np.ndarray,
+    intents: tuple[str, ...],
+    truth: Sequence[LabelledEmail],
+    threshold: float,
+    entities: Sequence[Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
+    """Metrics of the decisions made from `probs`; with the emails' `entities`, the review
+    flag is the one scoring sets (`ml.pipeline.lead_at_risk` included)."""
     decisions = decide(probs, intents, threshold)
+    if entities is not None:
+        decisions = [
+            replace(d, requires_review=True) if lead_at_risk(d.stream, found) else d
+            for d, found in zip(decisions, entities, strict=True)
+        ]
     report = classification_report(
         [e.stream for e in truth],
         [e.intent for e in truth],
@@ -198,6 +217,12 @@ def _report(
     correct = [d.intent == e.intent for d, e in zip(decisions, truth, strict=True)]
     flagged = [d.requires_review for d in decisions]
     report["review_rate"] = round(float(np.mean(flagged)) if flagged else 0.0, 4)
+    # A lost lead: business mail (crm, erp, tender) filed under `other` with no review.
+    report["lost_leads"] = sum(
+        1
+        for d, e in zip(decisions, truth, strict=True)
+        if e.stream != OTHER and d.stream == OTHER and not d.requires_review
+    )
     kept = [c for c, f in zip(correct, flagged, strict=True) if not f]
     report["accuracy_not_flagged"] = round(float(np.mean(kept)) if kept else 0.0, 4)
     report["reliability"] = reliability_bins([d.confidence for d in decisions], correct)
@@ -214,12 +239,15 @@ def evaluate(
         "review_threshold"
     ]
     embeddings = clf.encoder.encode(texts)
+    entities = _business_entities(examples)
     out = {
-        "transformer": _report(clf.head.probabilities(embeddings), clf.intents, examples, threshold)
+        "transformer": _report(
+            clf.head.probabilities(embeddings), clf.intents, examples, threshold, entities
+        )
     }
     if baseline is not None:
         probs, classes = baseline.probabilities(texts)
-        out["baseline"] = _report(probs, classes, examples, threshold)
+        out["baseline"] = _report(probs, classes, examples, threshold, entities)
     return out
 
 
@@ -399,8 +427,9 @@ def train(
         metrics: dict[str, Any] = {"version": version, "heldout": {}}
         if len(test):
             x_test = fitted.x_test
+            test_entities = _business_entities(test)
             metrics["heldout"]["transformer"] = _report(
-                head.probabilities(x_test), classes, test, config.review_threshold
+                head.probabilities(x_test), classes, test, config.review_threshold, test_entities
             )
             uncalibrated = decide(raw_head.probabilities(x_test), classes, 1.0)
             metrics["heldout"]["transformer"]["ece_uncalibrated"] = round(
@@ -411,7 +440,9 @@ def train(
                 4,
             )
             probs, bclasses = baseline.probabilities([texts[i] for i in test_idx])
-            metrics["heldout"]["baseline"] = _report(probs, bclasses, test, config.review_threshold)
+            metrics["heldout"]["baseline"] = _report(
+                probs, bclasses, test, config.review_threshold, test_entities
+            )
         train_seconds = time.perf_counter() - started
 
         head.save(staging / "head.npz")

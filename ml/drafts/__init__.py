@@ -3,8 +3,9 @@
 `draft_for_email(conn, email_row)` is the entry point for the app and Dagster: it gathers
 the facts (`ml.drafts.grounding.gather`: Tally stock, the customer's last invoiced or
 ordered rate, Focus order status and dispatch), writes the reply (`ml.drafts.compose`:
-an LLM when `PEBBLE_LLM_BASE_URL`/`PEBBLE_LLM_MODEL` are set, with every number checked
-against the facts, else a template) and returns a `Draft` with the facts beside it.
+an LLM when `PEBBLE_LLM_BASE_URL`/`PEBBLE_LLM_MODEL` are set, with every figure, link and
+payment detail checked against the facts by `ml.drafts.verify`, else a template) and
+returns a `Draft` with the facts beside it. Every LLM draft requires review.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from ml.drafts.llm import (
     ReplyWriter,
     default_writer,
     get_llm_settings,
-    verify_numbers,
 )
+from ml.drafts.verify import check_draft, ungrounded, verify_numbers
 
 _DEFAULT: Any = object()
 
@@ -71,6 +72,7 @@ def draft_for_email(
 
 __all__ = [
     "SUPPORTED_INTENTS",
+    "check_draft",
     "CompanyRef",
     "Draft",
     "Fact",
@@ -84,5 +86,6 @@ __all__ = [
     "draft_reply",
     "gather",
     "get_llm_settings",
+    "ungrounded",
     "verify_numbers",
 ]

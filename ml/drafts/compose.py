@@ -1,19 +1,25 @@
 """Reply drafts for price/availability enquiries and order-status mails.
 
 `draft_reply(email, intent, grounding, llm)` writes the reply from the grounding's facts:
-with an LLM writer the model writes the prose and `ml.drafts.llm.check_draft` verifies every
-number in it against the facts; a draft that fails, an LLM error or timeout, or no LLM at all
-gives the deterministic template instead. Both only ever state grounded numbers and say
-plainly what is still to be confirmed. Other intents get no draft (None).
+with an LLM writer the model writes the prose and `ml.drafts.verify.check_draft` verifies
+every figure, link and payment detail in it against our records' facts; a draft that fails,
+an LLM error or timeout, or no LLM at all gives the deterministic template instead. Both
+only ever state grounded numbers and say plainly what is still to be confirmed. Other
+intents get no draft (None).
 
-`requires_review` is set when the confidence is below `PEBBLE_REVIEW_THRESHOLD` (default
-0.6), when a fact the reply needs is missing, when an order quoted belongs to someone else,
-or when the LLM's draft was rejected.
+The model never sees the customer's words outside the fenced, quoted mail: the facts it is
+given and the plain draft it is shown leave out what came from the mail (the quantity asked
+for, a reference quoted, the sender's name and subject line).
+
+`requires_review` is set for every LLM draft, and otherwise when the confidence is below
+`PEBBLE_REVIEW_THRESHOLD` (default 0.6), when a fact the reply needs is missing, when an
+order quoted belongs to someone else, or when the LLM's draft was rejected.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -51,7 +57,8 @@ _SHIPPED = {"partly_dispatched", "partially_dispatched", "dispatched", "invoiced
 class Draft:
     """A reply draft with the facts it rests on.
 
-    `source` is `"llm"` when the model's text passed the checks, else `"template"`;
+    `source` is `"llm"` when the model's text passed the checks (such a draft always
+    `requires_review`), else `"template"`;
     `rejected_reason` says why an LLM draft was not used (None when it was, or when no LLM
     was asked). `missing` lists what the reply needed but the warehouse did not have.
     """
@@ -93,9 +100,13 @@ def _salutation(email: Mapping[str, Any]) -> str:
     return "Dear Sir/Madam,"
 
 
+#: A subject worth echoing: words and light punctuation only (no digits, links or addresses).
+_PLAIN_SUBJECT = re.compile(r"[A-Za-z][A-Za-z ,:;'&()?!\-]{0,79}")
+
+
 def _subject_line(email: Mapping[str, Any]) -> str:
     subject = " ".join(str(email.get("subject") or "").split())
-    if subject and not any(ch.isdigit() for ch in subject) and len(subject) <= 80:
+    if _PLAIN_SUBJECT.fullmatch(subject):
         return f'Thank you for your email regarding "{subject}".'
     return "Thank you for your email."
 
@@ -103,8 +114,11 @@ def _subject_line(email: Mapping[str, Any]) -> str:
 # -- price / availability ------------------------------------------------------------------
 
 
-def _price_enquiry(grounding: Grounding) -> tuple[list[str], list[Fact], list[str]]:
-    """Paragraphs, facts used and facts missing for a price/availability reply."""
+def _price_enquiry(
+    grounding: Grounding, echo: bool = True
+) -> tuple[list[str], list[Fact], list[str]]:
+    """Paragraphs, facts used and facts missing for a price/availability reply. Without
+    `echo`, nothing the customer wrote is repeated (the wording shown to an LLM)."""
     lines: list[str] = []
     used: list[Fact] = []
     missing: list[str] = []
@@ -140,15 +154,15 @@ def _price_enquiry(grounding: Grounding) -> tuple[list[str], list[Fact], list[st
             stock_kg = _kg(stock)
             if single_request is not None and stock_kg is not None:
                 used.append(single_request)
-                want = format_quantity(_number(single_request), "kg")
+                want = f" of {format_quantity(_number(single_request), 'kg')}" if echo else ""
                 if stock_kg >= _number(single_request):
                     parts.append(
-                        f"{have}{_as_on(stock)}, so your requirement of {want} can be supplied "
+                        f"{have}{_as_on(stock)}, so your requirement{want} can be supplied "
                         "from ready stock."
                     )
                 else:
                     parts.append(
-                        f"{have} at present{_as_on(stock)} against your requirement of {want}; "
+                        f"{have} at present{_as_on(stock)} against your requirement{want}; "
                         "we will confirm the schedule for the balance quantity shortly."
                     )
             else:
@@ -203,17 +217,22 @@ def _kg(fact: Fact) -> float | None:
 # -- order status -------------------------------------------------------------------------
 
 
-def _order_status(grounding: Grounding) -> tuple[list[str], list[Fact], list[str]]:
+def _order_status(
+    grounding: Grounding, echo: bool = True
+) -> tuple[list[str], list[Fact], list[str]]:
+    """Paragraphs, facts used and facts missing for an order-status reply (see `echo` in
+    `_price_enquiry`)."""
     lines: list[str] = []
     used: list[Fact] = []
     missing: list[str] = []
     for ref in grounding.of(g.UNRESOLVED_REF):
         used.append(ref)
+        quoted = f"your reference {ref.value}" if echo else "the reference you quoted"
         lines.append(
-            f"We could not find an order against your reference {ref.value} in our records; "
+            f"We could not find an order against {quoted} in our records; "
             "we are checking this and will revert shortly."
         )
-        missing.append(f"an order for reference {ref.value}")
+        missing.append(f"an order for {'reference ' + str(ref.value) if echo else quoted}")
     shown = [o for o in grounding.orders if o not in grounding.order_mismatch]
     for doc_no in grounding.order_mismatch:
         missing.append(f"confirmation that {doc_no} is the customer's order")
@@ -292,6 +311,7 @@ def _order_status(grounding: Grounding) -> tuple[list[str], list[Fact], list[str
 
 
 def template_text(email: Mapping[str, Any], paragraphs: Iterable[str]) -> str:
+    """The reply around `paragraphs`; an empty `email` gives the neutral greeting."""
     body = "\n\n".join(paragraphs)
     return (
         f"{_salutation(email)}\n\n{_subject_line(email)}\n\n{body}\n\n"
@@ -322,11 +342,12 @@ def draft_reply(
 ) -> Draft | None:
     """The reply draft for a price enquiry or order-status mail; None for other intents."""
     if intent == "price_enquiry":
-        paragraphs, used, missing = _price_enquiry(grounding)
+        write = _price_enquiry
     elif intent == "order_status":
-        paragraphs, used, missing = _order_status(grounding)
+        write = _order_status
     else:
         return None
+    paragraphs, used, missing = write(grounding)
     used = list(dict.fromkeys(used))
     text = template_text(email, paragraphs)
     confidence = _confidence(intent, grounding, used, missing)
@@ -336,21 +357,27 @@ def draft_reply(
     source: Literal["llm", "template"] = "template"
     rejected: str | None = None
     if llm is not None:
+        # What the model is shown: our records' facts, in wording that repeats nothing
+        # from the mail (the mail itself goes in as fenced, quoted data).
+        guide, _, guide_missing = write(grounding, echo=False)
         try:
-            answer = llm.write(build_messages(email, used, missing, text))
+            messages = build_messages(email, used, guide_missing, template_text({}, guide))
+            answer = llm.write(messages)
         except LLMError as exc:
             rejected = f"LLM unavailable: {exc}"
         except Exception as exc:  # a writer must never lose the draft
             rejected = f"LLM failed: {type(exc).__name__}"
         else:
-            rejected = check_draft(answer, used)
+            rejected = check_draft(answer, used, products=grounding.product_refs)
             if rejected is None:
                 text, source = answer, "llm"
         if rejected:
             log.info("drafts: LLM draft not used (%s); template instead", rejected)
 
     mismatch = intent == "order_status" and bool(grounding.order_mismatch)
-    requires_review = confidence < threshold or bool(missing) or mismatch or bool(rejected)
+    requires_review = (
+        source == "llm" or confidence < threshold or bool(missing) or mismatch or bool(rejected)
+    )
     return Draft(
         text=text,
         facts=tuple(used),

@@ -6,30 +6,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from ml.drafts.grounding import Fact
+from ml.indian_numbers import indian_grouping
 
 IST = ZoneInfo("Asia/Kolkata")
-
-
-def indian_grouping(value: float, decimals: int = 2) -> str:
-    """`118000` -> `1,18,000`; `2450.5` -> `2,450.50`; whole numbers drop the decimals."""
-    negative = value < 0
-    value = abs(value)
-    rounded = round(value, decimals)
-    if rounded == int(rounded):
-        whole, frac = str(int(rounded)), ""
-    else:
-        whole, frac = f"{rounded:.{decimals}f}".split(".")
-        frac = "." + frac
-    if len(whole) > 3:
-        head, tail = whole[:-3], whole[-3:]
-        groups = []
-        while len(head) > 2:
-            groups.insert(0, head[-2:])
-            head = head[:-2]
-        if head:
-            groups.insert(0, head)
-        whole = ",".join([*groups, tail])
-    return ("-" if negative else "") + whole + frac
 
 
 def as_local_date(value: date | datetime) -> date:

@@ -26,8 +26,8 @@ from typing import Any, LiteralString
 import psycopg
 from psycopg.rows import dict_row
 
-from ml.extract.entities import Entity
-from ml.extract.linking import MasterIndex, link_company, load_index, product_key
+from ml.extract.entities import Entity, ProductRef
+from ml.extract.linking import MasterIndex, link_company, load_index, load_products, product_key
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ VEHICLE = "vehicle_no"
 LR = "lr_no"
 REQUESTED_QTY = "requested_qty"
 UNRESOLVED_REF = "unresolved_reference"
+#: `Fact.source` of what the customer's own mail says (the quantity asked for, a reference
+#: quoted). Such a fact is shown beside the draft but never grounds what a draft asserts.
+CUSTOMER_MAIL = "customer email"
 
 #: Weight of the evidence that tied the mail to a company (used by the reply's confidence).
 EVIDENCE_WEIGHT: dict[str, float] = {
@@ -75,6 +78,11 @@ class Fact:
     as_of: date | datetime | None
     subject: str | None = None
     ref: str | None = None
+
+    @property
+    def from_customer(self) -> bool:
+        """True when the fact comes from the customer's mail, not from our records."""
+        return self.source == CUSTOMER_MAIL
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -116,6 +124,8 @@ class Grounding:
     order_mismatch: list[str] = field(default_factory=list)
     #: Sources that were missing or failed, and other caveats (for reviewers, not customers).
     notes: list[str] = field(default_factory=list)
+    #: The stock master's entries for `products` (name, aliases, pack), for reading a draft.
+    product_refs: tuple[ProductRef, ...] = ()
 
     def of(self, kind: str, subject: str | None = None) -> list[Fact]:
         """Facts of `kind` (about `subject` when given)."""
@@ -242,8 +252,11 @@ def resolve_company(
     if link is not None:
         return _company_from_key(index, link.company, link.evidence, link.matched)
     for e in entities:
-        if e.label == "GSTIN" and e.valid and e.value:
-            gstin = str(e.value).upper()
+        gstin = str(e.value or "").upper()
+        # A GSTIN of a company on file that the sender's address does not vouch for is only a
+        # claim: never a key to that company's records (ml.extract.linking).
+        on_file = gstin in index.company_by_gstin or gstin[2:12] in index.company_by_pan
+        if e.label == "GSTIN" and e.valid and gstin and not on_file:
             return CompanyRef(
                 key=gstin,
                 name=None,
@@ -554,13 +567,25 @@ def _tally_dispatch(conn: psycopg.Connection, grounding: Grounding, doc_no: str)
     return facts
 
 
-def _coerce_entities(entities: Iterable[Any] | None, email: Mapping[str, Any]) -> list[Entity]:
+def _stock_master(conn: psycopg.Connection) -> tuple[ProductRef, ...]:
+    """The stock master as product references; () when it cannot be read."""
+    try:
+        with conn.transaction():
+            return tuple(load_products(conn))
+    except psycopg.Error as exc:
+        log.warning("drafts: stock master unavailable: %s", type(exc).__name__)
+        return ()
+
+
+def _coerce_entities(
+    entities: Iterable[Any] | None, email: Mapping[str, Any], products: Sequence[ProductRef]
+) -> list[Entity]:
     if entities is None:
         from ml.extract import get_extractor
         from ml.text import extraction_text
 
         body = email.get("body_text") or email.get("body") or ""
-        return get_extractor().extract(extraction_text(email.get("subject"), str(body)))
+        return get_extractor(products).extract(extraction_text(email.get("subject"), str(body)))
     out = []
     for e in entities:
         if isinstance(e, Entity):
@@ -587,18 +612,22 @@ def gather(
     *,
     index: MasterIndex | None = None,
     infer_order: bool = True,
+    products: Sequence[ProductRef] | None = None,
 ) -> Grounding:
     """The facts for one email.
 
     `email` is a row of `raw.emails` (or any mapping with `subject`, `body_text`/`body` and
     `from_addr`/`from`). `entities` are the extractor's entities for it (`Entity` values or
-    their dicts); None runs the extractor. `company` is a known customer (`CompanyRef`, or a
+    their dicts); None runs the extractor over the stock master (`products`, read from the
+    warehouse when None). `company` is a known customer (`CompanyRef`, or a
     master key/name); None resolves it. `index` is a prebuilt `MasterIndex` (batch callers
     build it once with `ml.extract.linking.load_index`). With `infer_order`, a mail that
     quotes no order number is taken to be about the customer's latest order (holding a
     product it mentions, when one does); the grounding says so (`order_inferred`).
     """
-    found = _coerce_entities(entities, email)
+    if products is None:
+        products = _stock_master(conn)
+    found = _coerce_entities(entities, email, products)
     if index is None:
         try:
             with conn.transaction():
@@ -609,6 +638,8 @@ def gather(
     grounding = Grounding(company=resolve_company(email, found, index, company))
     if grounding.company is None:
         grounding.notes.append("customer not identified")
+    if not products and entities is None:
+        grounding.notes.append("no stock master: products in the mail not recognised")
 
     for e in found:
         if e.label == "PRODUCT" and e.value and str(e.value) not in grounding.products:
@@ -624,13 +655,14 @@ def gather(
                     "Quantity in the customer's mail",
                     float(e.value),
                     "kg",
-                    "customer email",
+                    CUSTOMER_MAIL,
                     None,
                     None,
                     e.text,
                 )  # fmt: skip
             )
 
+    grounding.product_refs = tuple(p for p in products if p.name in grounding.products)
     for product in grounding.products:
         stock = _stock_facts(conn, grounding, product)
         grounding.facts.extend(stock)
@@ -660,7 +692,7 @@ def gather(
                     f"Reference quoted by the customer ({kind})",
                     ref,
                     None,
-                    "customer email",
+                    CUSTOMER_MAIL,
                     None,
                     ref,
                     ref,

@@ -2,12 +2,15 @@
 
 `Extractor(products).extract(text)` returns `Entity` values for GSTIN, PAN, CIN, ORDER_NO,
 INVOICE_NO, PO_NO, PRODUCT, QUANTITY and PRICE with normalised values (see
-`ml.extract.entities.Entity`). `get_extractor()` is a process-wide extractor over the demo
-catalogue. Importing this package is cheap: spaCy loads when the first extractor is built.
+`ml.extract.entities.Entity`). Products come from the stock master
+(`ml.extract.linking.load_products(conn)` reads Tally's stock items from the warehouse);
+`get_extractor(products)` is a process-wide extractor per stock master. Importing this
+package is cheap: spaCy loads when the first extractor is built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +30,18 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@lru_cache(maxsize=1)
-def get_extractor() -> Extractor:
-    """The shared extractor over the demo catalogue, built once per process."""
+def get_extractor(products: Iterable[Any] = ()) -> Extractor:
+    """The shared extractor over `products` (the stock master), built once per process and
+    stock master. Without products it still finds identifiers, document numbers,
+    quantities and prices."""
+    return _extractor(tuple(as_product_refs(products)))
+
+
+@lru_cache(maxsize=4)
+def _extractor(products: tuple[ProductRef, ...]) -> Extractor:
     from ml.extract.pipeline import Extractor
 
-    return Extractor()
+    return Extractor(products)
 
 
 __all__ = [

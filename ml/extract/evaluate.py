@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ml.extract.entities import LABELS, Entity
+from ml.extract.entities import LABELS, Entity, ProductRef, as_product_refs
 
 
 @dataclass
@@ -120,7 +120,8 @@ def evaluate(
     extractor: Any | None = None,
     labels: Sequence[str] = LABELS,
 ) -> Report:
-    """Run `extractor` (default: the shared one) over (text, gold entities) pairs and score it."""
+    """Run `extractor` (default: the shared one, without a stock master) over (text, gold
+    entities) pairs and score it."""
     if extractor is None:
         from ml.extract import get_extractor
 
@@ -184,3 +185,20 @@ def world_examples(world: Path | str, limit: int | None = None) -> list[tuple[st
             if limit is not None and len(examples) >= limit:
                 break
     return examples
+
+
+def world_products(world: Path | str) -> tuple[ProductRef, ...]:
+    """The stock master of a generated world (`<world>/catalogue.json`: the items its Tally
+    holds, with their aliases and packs), for measuring the extractor on that world."""
+    records = json.loads((Path(world) / "catalogue.json").read_text(encoding="utf-8"))
+    return tuple(
+        as_product_refs(
+            ProductRef(
+                name=str(r["name"]),
+                aliases=tuple(str(a) for a in r.get("aliases") or ()),
+                pack_size_kg=float(r["pack_size_kg"]) if r.get("pack_size_kg") else None,
+                pack=str(r["pack"]) if r.get("pack") else None,
+            )
+            for r in records
+        )
+    )

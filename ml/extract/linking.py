@@ -4,10 +4,20 @@ The linking functions are pure: they read a `MasterIndex`, a set of dictionaries
 builds once (`build_index` from records, or `load_index` from the warehouse). A company is
 identified by the key the source uses (Tally ledger name, or the demo world's company id).
 
-Evidence for the sender's company, strongest first: a GSTIN in the text that is on file; the
-PAN inside a GSTIN that is not on file (another state's registration of a known company); a
+The sender's company needs the sender's own address to agree. A GSTIN, PAN or order number
+in a body is public or guessable: anyone can quote a customer's GSTIN, so on its own it only
+*claims* a company. Claims, strongest first: a GSTIN in the text that is on file; the PAN
+inside a GSTIN that is not on file (another state's registration of a known company); a
 standalone PAN; the customer of a sales order quoted by number; the customer of an order
-carrying a quoted PO reference; the sender's email domain (free-mail domains never count).
+carrying a quoted PO reference. The sender vouches through its address: an address on file
+for a company (a contact), else its mail domain (free-mail domains never count).
+
+- claim and sender agree: linked, with the claim as evidence;
+- no claim: linked by the sender's address alone (evidence `contact` or `domain`);
+- the claim names another company than the sender's: linked to the sender's company, and a
+  conflict is reported (the card goes to review; the other company is never named);
+- a claim no address vouches for (free mail, unknown domain): not linked, and a conflict is
+  reported.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ml.extract.entities import Entity
+from ml.extract.entities import Entity, ProductRef, as_product_refs
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,7 @@ class MasterIndex:
     company_by_gstin: dict[str, str] = field(default_factory=dict)
     company_by_pan: dict[str, str] = field(default_factory=dict)
     company_by_domain: dict[str, str] = field(default_factory=dict)
+    company_by_email: dict[str, str] = field(default_factory=dict)
     company_names: dict[str, str] = field(default_factory=dict)
     order_by_no: dict[str, dict[str, Any]] = field(default_factory=dict)
     orders_by_po: dict[str, list[str]] = field(default_factory=dict)
@@ -89,11 +100,22 @@ class ProductLink:
 
 @dataclass(frozen=True)
 class Links:
-    """Everything one message's entities link to."""
+    """Everything one message's entities link to.
+
+    `conflict` says why the company could not be confirmed (the mail then needs review):
+    `other_company` (a quoted identifier belongs to another company than the sender's) or
+    `unconfirmed` (an identifier on file, but the sender's address vouches for no company).
+    """
 
     company: CompanyLink | None
     orders: tuple[OrderLink, ...]
     products: tuple[ProductLink, ...]
+    conflict: str | None = None
+
+
+#: Why a company claimed in the text was not linked (see `Links.conflict`).
+OTHER_COMPANY = "other_company"
+UNCONFIRMED = "unconfirmed"
 
 
 def email_domain(address: str | None) -> str | None:
@@ -167,9 +189,13 @@ def build_index(
         pan = record.get("pan")
         if pan:
             index.company_by_pan[str(pan).strip().upper()] = key
-        domains = [record.get("domain")]
-        domains += [email_domain(e) for e in _as_list(record.get("email"))]
-        domains += [email_domain(e) for e in _as_list(record.get("emails"))]
+        addresses = [
+            a for e in [*_as_list(record.get("email")), *_as_list(record.get("emails"))]
+            for a in _addresses(e)
+        ]  # fmt: skip
+        for address in addresses:
+            index.company_by_email.setdefault(address, key)
+        domains = [record.get("domain"), *(email_domain(a) for a in addresses)]
         for domain in domains:
             if domain and domain.lower() not in FREE_MAIL_DOMAINS:
                 index.company_by_domain.setdefault(domain.lower(), key)
@@ -202,10 +228,53 @@ def build_index(
     return index
 
 
+_ADDRESS = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+")
+
+
+def _addresses(value: Any) -> list[str]:
+    """Every mail address in a field such as `"a@x.in; B <b@y.in>"`, lower-cased."""
+    return [m.group(0).strip(".").lower() for m in _ADDRESS.finditer(str(value or ""))]
+
+
+def link_sender(
+    entities: Sequence[Entity], index: MasterIndex, sender: str | None = None
+) -> tuple[CompanyLink | None, str | None]:
+    """The sender's company and the conflict, if any (see the module's rules)."""
+    claimed = _claimed_company(entities, index)
+    own = _sender_company(index, sender)
+    if claimed is None:
+        return own, None
+    if own is None:
+        return None, UNCONFIRMED
+    if own.company != claimed.company:
+        return own, OTHER_COMPANY
+    return claimed, None
+
+
 def link_company(
     entities: Sequence[Entity], index: MasterIndex, sender: str | None = None
 ) -> CompanyLink | None:
-    """The company the entities (and sender address) point to, strongest evidence first."""
+    """The sender's company as its own address shows it, with what the text claims as the
+    evidence when the two agree; None when no address vouches for the sender (a conflict:
+    see `link_sender`)."""
+    return link_sender(entities, index, sender)[0]
+
+
+def _sender_company(index: MasterIndex, sender: str | None) -> CompanyLink | None:
+    """The company the sender's own address belongs to: a contact on file, else its domain."""
+    for address in _addresses(sender):
+        if address in index.company_by_email:
+            key = index.company_by_email[address]
+            return CompanyLink(key, index.company_names.get(key), "contact", address)
+    domain = email_domain(sender)
+    if domain and domain in index.company_by_domain:
+        key = index.company_by_domain[domain]
+        return CompanyLink(key, index.company_names.get(key), "domain", domain)
+    return None
+
+
+def _claimed_company(entities: Sequence[Entity], index: MasterIndex) -> CompanyLink | None:
+    """The company the identifiers quoted in the text point to, strongest first."""
 
     def found(key: str, evidence: str, matched: str) -> CompanyLink:
         return CompanyLink(key, index.company_names.get(key), evidence, matched)
@@ -223,9 +292,6 @@ def link_company(
     for order in link_orders(entities, index):
         if order.company:
             return found(order.company, "order", order.mention)
-    domain = email_domain(sender)
-    if domain and domain in index.company_by_domain:
-        return found(index.company_by_domain[domain], "domain", domain)
     return None
 
 
@@ -263,11 +329,18 @@ def link_products(entities: Sequence[Entity], index: MasterIndex) -> list[Produc
 
 
 def link(entities: Sequence[Entity], index: MasterIndex, sender: str | None = None) -> Links:
-    """Company, orders and stock items for one message's entities."""
+    """Company, orders and stock items for one message's entities.
+
+    Only orders of the sender's confirmed company are linked: an order number quoted by
+    anyone else reveals nothing about that order.
+    """
+    company, conflict = link_sender(entities, index, sender)
+    key = company.company if company else None
     return Links(
-        company=link_company(entities, index, sender),
-        orders=tuple(link_orders(entities, index)),
+        company=company,
+        orders=tuple(o for o in link_orders(entities, index) if key and o.company == key),
         products=tuple(link_products(entities, index)),
+        conflict=conflict,
     )
 
 
@@ -305,6 +378,68 @@ def _read(conn: Any, table: tuple[str, str], wanted: Sequence[str]) -> list[dict
     )
     cursor = conn.execute(query)
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+#: Kilograms in one base unit, for the units a stock item's pack is counted in.
+_KG_PER_UNIT = {"kg": 1.0, "kgs": 1.0, "kilogram": 1.0, "mt": 1000.0, "ton": 1000.0,
+                "tonne": 1000.0, "qtl": 100.0, "quintal": 100.0, "g": 0.001, "gm": 0.001}  # fmt: skip
+
+
+def _kilograms(size: Any, unit: Any) -> float | None:
+    """A pack size in base units as kilograms (None when the base unit is not a weight)."""
+    factor = _KG_PER_UNIT.get(str(unit or "kg").strip().lower().rstrip("."))
+    if not size or factor is None:
+        return None
+    return float(size) * factor
+
+
+def load_products(conn: Any) -> tuple[ProductRef, ...]:
+    """The stock master as product references: the latest snapshot of every Tally stock item,
+    with its aliases and standard pack when the warehouse has them, in Tally's creation order
+    (the first of several items sharing a generic name is the house's standard grade).
+
+    Returns () when no stock items have landed yet: mail is still scored, without products.
+    """
+    from psycopg import sql
+
+    present = set(_columns(conn, *STOCK_ITEMS_TABLE))
+    if "name" not in present:
+        log.info("products: %s.%s not found, no products to match", *STOCK_ITEMS_TABLE)
+        return ()
+    wanted = [c for c in ("name", "aliases", "unit", "pack", "pack_size") if c in present]
+    latest = (
+        sql.SQL("DISTINCT ON ({}) ").format(sql.Identifier("guid"))
+        if {"guid", "snapshot_at"} <= present
+        else sql.SQL("")
+    )
+    order = [c for c in ("guid", "snapshot_at") if c in present]
+    query = sql.SQL("SELECT {latest}{cols}{extra} FROM {table}{order}").format(
+        latest=latest,
+        cols=sql.SQL(", ").join(sql.Identifier(c) for c in wanted),
+        extra=sql.SQL(", {}").format(sql.Identifier("master_id"))
+        if "master_id" in present
+        else sql.SQL(", NULL"),
+        table=sql.Identifier(*STOCK_ITEMS_TABLE),
+        order=sql.SQL(" ORDER BY {}, {} DESC").format(*map(sql.Identifier, order))
+        if len(order) == 2
+        else sql.SQL(""),
+    )
+    rows = [dict(zip([*wanted, "master_id"], r, strict=True)) for r in conn.execute(query)]
+    rows.sort(key=lambda r: (r["master_id"] is None, r["master_id"] or 0, r["name"] or ""))
+    refs: list[ProductRef] = []
+    for row in rows:
+        if not row.get("name"):
+            continue
+        size = _kilograms(row.get("pack_size"), row.get("unit"))
+        refs.append(
+            ProductRef(
+                name=str(row["name"]),
+                aliases=tuple(str(a) for a in _as_list(row.get("aliases")) if a),
+                pack_size_kg=size,
+                pack=str(row["pack"]).lower() if row.get("pack") else None,
+            )
+        )
+    return tuple(as_product_refs(refs))
 
 
 def load_index(conn: Any) -> MasterIndex:

@@ -29,13 +29,6 @@ TEXT_KEY = "pebble_text"
 _CONNECTOR = re.compile(r"[ \t]*(?:of|ka|ki|ke|for|-|:)?[ \t]*", re.IGNORECASE)
 
 
-def default_products() -> Sequence[ProductRef]:
-    """The demo catalogue as product references (production passes the Tally stock master)."""
-    from demo.world.catalogue import PRODUCTS
-
-    return as_product_refs(PRODUCTS)
-
-
 class _PackSizes:
     """Pack kind and size per canonical product name, with per-kind fallbacks."""
 
@@ -209,7 +202,8 @@ class Extractor:
     """Finds identifiers, document numbers, products, quantities and prices in email text.
 
     `products` is the stock master as `ProductRef`s, catalogue objects or
-    `(name, aliases, pack_size_kg[, pack])` tuples; it defaults to the demo catalogue.
+    `(name, aliases, pack_size_kg[, pack])` tuples (`ml.extract.linking.load_products` reads
+    it from the warehouse); without it no PRODUCT is found, and packs take standard sizes.
     Quoted history (`>` lines, reply headers) is ignored unless `include_quoted` is True; a
     forwarded message's body is read unless `keep_forwarded` is False. Prices with a unit are
     converted to rupees per kg unless `prices_per_kg` is False (then the figure as written).
@@ -224,7 +218,7 @@ class Extractor:
         keep_forwarded: bool = True,
         prices_per_kg: bool = True,
     ) -> None:
-        refs = as_product_refs(products) if products is not None else default_products()
+        refs = as_product_refs(products) if products is not None else ()
         self.products: Sequence[ProductRef] = refs
         self.include_quoted = include_quoted
         self.keep_forwarded = keep_forwarded

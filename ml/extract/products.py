@@ -177,18 +177,19 @@ class ProductMatcher:
         for name in self._names.values():
             if len(name.key) >= 6 and name.kind == "exact":
                 self._by_initial.setdefault(name.key[0], []).append(name)
-        for index, product in enumerate(self.products):
+        # A product's distinguishing words are the pieces no other product uses.
+        owned: list[set[str]] = []
+        users: dict[str, int] = {}
+        for product in self.products:
             own = set(_pieces(product.name))
             for alias in product.aliases:
                 own.update(_pieces(alias))
-            others: set[str] = set()
-            for other_index, other in enumerate(self.products):
-                if other_index != index:
-                    others.update(_pieces(other.name))
-                    for alias in other.aliases:
-                        others.update(_pieces(alias))
+            owned.append(own)
+            for piece in own:
+                users[piece] = users.get(piece, 0) + 1
+        for own in owned:
             self._distinguishing.append(
-                frozenset(p for p in own - others if p.isalpha() and len(p) >= 4)
+                frozenset(p for p in own if users[p] == 1 and p.isalpha() and len(p) >= 4)
             )
 
     # -- matching -------------------------------------------------------------------------

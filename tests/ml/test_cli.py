@@ -84,7 +84,7 @@ def test_predict_on_a_fresh_install_trains_first(tiny_world: Path, tmp_path, mon
     monkeypatch.setattr(ml.train, "TrainConfig", lambda: quick)
     home = tmp_path / "fresh"
     monkeypatch.setenv("PEBBLE_HOME", str(home))
-    monkeypatch.setenv("PEBBLE_WORLD_DIR", str(tiny_world))
+    monkeypatch.setenv("PEBBLE_TRAINING_DIR", str(tiny_world))
     get_settings.cache_clear()
     try:
         src = _write_input(tmp_path / "in.jsonl")
@@ -96,3 +96,16 @@ def test_predict_on_a_fresh_install_trains_first(tiny_world: Path, tmp_path, mon
     assert (home / "models" / "classifier" / "latest").is_file()
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["q1", "q2"]
+
+
+def test_predict_without_model_or_corpus_says_how_to_make_one(tmp_path: Path) -> None:
+    src = _write_input(tmp_path / "in.jsonl")
+    empty = tmp_path / "no-corpus"
+    result = _run(
+        ["predict", "--input", str(src)], tmp_path / "home", PEBBLE_TRAINING_DIR=str(empty)
+    )
+    assert result.returncode == 2
+    assert f"No labelled training mail at {empty}" in result.stderr
+    assert f"pebble demo generate --seed 8 --out {empty}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""

@@ -37,8 +37,27 @@ def test_stream_is_chosen_first_and_intent_stays_inside_it() -> None:
     assert result.confidence == pytest.approx(0.35) and result.requires_review
 
 
+def test_other_with_some_business_probability_goes_to_review() -> None:
+    probs = np.vstack(
+        [
+            _row(newsletter_spam=0.90, auto_reply=0.06, price_enquiry=0.04),
+            _row(newsletter_spam=0.90, new_business=0.06, auto_reply=0.04),
+            _row(newsletter_spam=0.90, auto_reply=0.09, tender_notice=0.01),
+            _row(price_enquiry=0.90, new_business=0.06, newsletter_spam=0.04),
+        ]
+    )
+    sure, unsure, sure_other, business = decide(probs, INTENTS, threshold=0.6, lead_floor=0.05)
+    assert sure.stream == "other" and not sure.requires_review  # 4% business: filed
+    assert unsure.stream == "other" and unsure.requires_review  # 6% business: a second look
+    assert sure_other.stream == "other" and not sure_other.requires_review
+    assert business.stream == "crm" and not business.requires_review  # only `other` is held
+    assert decide(probs, INTENTS, threshold=0.6, lead_floor=1.0)[1].requires_review is False
+
+
 def test_review_threshold_comes_from_the_environment(home_with_model, monkeypatch) -> None:
     clf = load_classifier(home=home_with_model)
+
+    monkeypatch.setenv("PEBBLE_LEAD_REVIEW_FLOOR", "1")  # only the threshold flags here
 
     def classify_with(threshold: str):
         monkeypatch.setenv("PEBBLE_REVIEW_THRESHOLD", threshold)
@@ -68,3 +87,17 @@ def test_bad_threshold_is_refused(monkeypatch) -> None:
             get_ml_settings()
     finally:
         get_ml_settings.cache_clear()
+
+
+def test_other_mail_with_business_evidence_goes_to_review() -> None:
+    from ml.extract import Entity
+    from ml.pipeline import lead_at_risk
+
+    quantity = Entity("QUANTITY", "5 MT", 5000.0, 0, 4)
+    order = {"label": "ORDER_NO", "text": "SO/25-26/01877", "value": "SO/25-26/01877"}
+    gstin = Entity("GSTIN", "27AAPFU0939F1ZV", "27AAPFU0939F1ZV", 0, 15, True)
+    product = Entity("PRODUCT", "ZnO", "Zinc Oxide", 0, 3)
+    assert lead_at_risk("other", [quantity]) and lead_at_risk("other", [order])
+    assert lead_at_risk("other", [gstin])  # a firm introducing itself by its registration
+    assert not lead_at_risk("other", [product])  # market newsletters name products too
+    assert not lead_at_risk("crm", [quantity]) and not lead_at_risk("other", [])

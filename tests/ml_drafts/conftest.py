@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -15,8 +14,6 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from ingest.focus.land import ensure_tables as ensure_focus_tables
-from ingest.tally.land import ensure_tables as ensure_tally_tables
 from ml.drafts.llm import get_llm_settings
 
 SHARMA = "Sharma Rubber Industries Pvt Ltd"
@@ -26,7 +23,12 @@ KAVERI_GSTIN = "29AABCK1234M1ZG"
 
 
 def add_stock(
-    conn: psycopg.Connection, guid: str, name: str, qty: float, at: datetime, unit: str = "kg"
+    conn: psycopg.Connection,
+    guid: str,
+    name: str,
+    qty: float | None,
+    at: datetime,
+    unit: str = "kg",
 ) -> None:
     conn.execute(
         "INSERT INTO raw.tally_stock_items (guid, snapshot_at, name, unit, closing_qty, row_hash) "
@@ -125,10 +127,10 @@ def add_invoice(
 
 @pytest.fixture
 def seeded(warehouse: psycopg.Connection) -> psycopg.Connection:
-    """Two customers, stock snapshots, Tally sales, Focus orders and invoices."""
+    """Two customers, stock snapshots, Tally sales, Focus orders and invoices.
+
+    The stock items are the stock master the extractor reads product names from."""
     conn = warehouse
-    ensure_tally_tables(conn)
-    ensure_focus_tables(conn)
     add_ledger(conn, SHARMA, SHARMA_GSTIN, "purchase@sharmarubber.in")
     add_ledger(conn, KAVERI, KAVERI_GSTIN, "stores@kaveripaints.com")
 
@@ -136,6 +138,10 @@ def seeded(warehouse: psycopg.Connection) -> psycopg.Connection:
     add_stock(conn, "si-zno", "Zinc Oxide", 9000, datetime(2025, 11, 10, 4, 30, tzinfo=UTC))
     add_stock(conn, "si-zno", "Zinc Oxide", 12500, datetime(2025, 11, 14, 4, 30, tzinfo=UTC))
     add_stock(conn, "si-csf", "Caustic Soda Flakes", 0, datetime(2025, 11, 14, 4, 30, tzinfo=UTC))
+    add_stock(conn, "si-sa", "Stearic Acid", 800, datetime(2025, 11, 14, 4, 30, tzinfo=UTC))
+    # A stock item whose quantity Tally did not report: known product, availability unknown.
+    add_stock(conn, "si-tio2", "Titanium Dioxide Rutile", None,
+              datetime(2025, 11, 14, 4, 30, tzinfo=UTC))  # fmt: skip
 
     # Sharma's rates for Zinc Oxide: 240 (old), 248 (latest invoice), 230 on a cancelled one.
     add_voucher(conn, "INV/25-26/00301", "Sales", date(2025, 10, 1), SHARMA, SHARMA_GSTIN,
@@ -176,12 +182,16 @@ def sharma_mail(subject: str, body: str, **extra: Any) -> dict[str, Any]:
 
 @dataclass
 class FakeLLM:
-    """What the fake server answers, and what it was asked."""
+    """What the fake server answers, and what it was asked.
+
+    With `stall`, the server holds every answer until `release` is set (the fixture sets it
+    at teardown): a client with any timeout times out, however slow the machine is."""
 
     url: str
     reply: Callable[[dict[str, Any]], str] = lambda request: "Dear Sir,\n\nNoted.\n\nSales Team"
     status: int = 200
-    delay_s: float = 0.0
+    stall: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
 
@@ -199,8 +209,8 @@ def _handler(state: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if self.path.rstrip("/") != "/v1/chat/completions":
                 self._send(404, {"error": {"message": "not found"}})
                 return
-            if state.delay_s:
-                time.sleep(state.delay_s)
+            if state.stall:
+                state.release.wait(60)
             if state.status != 200:
                 self._send(state.status, {"error": {"message": "boom", "type": "server_error"}})
                 return
@@ -246,6 +256,7 @@ def fake_llm() -> Iterator[FakeLLM]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield state
+    state.release.set()
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)

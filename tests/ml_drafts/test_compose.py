@@ -29,8 +29,10 @@ def test_price_enquiry_quotes_grounded_stock_and_rate(seeded: psycopg.Connection
     assert "Rs 248/kg" in draft.text
     assert "INV/25-26/00412" in draft.text and "02 Nov 2025" in draft.text
     assert "5,000 kg" in draft.text  # the customer's own requirement, from the mail
-    # Nothing else: every figure in the text is a grounded one.
-    assert verify_numbers(draft.text, draft.facts) == []
+    # Nothing else: every other figure in the text is from our records. The customer's own
+    # figure is stated by the template, but it would not ground an LLM's prose.
+    (problem,) = verify_numbers(draft.text, draft.facts)
+    assert "5,000" in problem
     for other in ("255", "240", "230", "9,000"):
         assert other not in draft.text
     assert {f.kind for f in draft.facts} == {"stock_on_hand", "last_price", "requested_qty"}
@@ -144,3 +146,28 @@ def test_review_threshold_from_the_environment(
         get_ml_settings.cache_clear()
     assert draft.missing == () and draft.confidence == pytest.approx(0.85)
     assert draft.requires_review
+
+
+def test_subject_is_echoed_only_when_it_is_plain_words(seeded: psycopg.Connection) -> None:
+    plain, _ = _draft(seeded, "price_enquiry", "Rate enquiry - Zinc Oxide", "Zinc Oxide rate?")
+    assert 'regarding "Rate enquiry - Zinc Oxide"' in plain.text
+    for subject in ("Pay at https://evil.example/pay", "Rate - write to a@b.example",
+                    "Zinc Oxide, visit www.example.com", "Quote 5 MT"):  # fmt: skip
+        draft, _ = _draft(seeded, "price_enquiry", subject, "Zinc Oxide rate?")
+        assert "Thank you for your email.\n" in draft.text
+        assert subject not in draft.text
+
+
+def test_the_wording_shown_to_a_model_repeats_nothing_from_the_mail(
+    seeded: psycopg.Connection,
+) -> None:
+    from ml.drafts.compose import _order_status, _price_enquiry
+
+    mail = sharma_mail("Rate", "Pls quote Zinc Oxide, 5 MT.")
+    lines, used, missing = _price_enquiry(gather(seeded, mail), echo=False)
+    assert "12,500 kg" in lines[0] and "5,000" not in " ".join(lines)
+    assert "your requirement can be supplied from ready stock" in lines[0]
+    status = gather(seeded, sharma_mail("Status", "Status of our PO 4599999999?"))
+    lines, used, missing = _order_status(status, echo=False)
+    assert "4599999999" not in " ".join([*lines, *missing])
+    assert "the reference you quoted" in lines[0]

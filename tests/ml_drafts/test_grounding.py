@@ -37,10 +37,14 @@ def test_company_from_sender_domain_and_from_gstin(seeded: psycopg.Connection) -
     assert by_domain.company is not None
     assert by_domain.company.key == SHARMA and by_domain.company.evidence == "domain"
     mail = sharma_mail("Enquiry", f"Need Zinc Oxide. Our GSTIN {SHARMA_GSTIN}")
-    mail["from_addr"] = "ravi.sharma1970@gmail.com"
+    mail["from_addr"] = "purchase@sharmarubber.in"  # the address on Sharma's ledger
     by_gstin = gather(seeded, mail)
     assert by_gstin.company is not None
     assert by_gstin.company.key == SHARMA and by_gstin.company.evidence == "gstin"
+    # Anyone can quote Sharma's GSTIN: from an address nobody vouches for, it opens nothing.
+    mail["from_addr"] = "ravi.sharma1970@gmail.com"
+    claimed = gather(seeded, mail)
+    assert claimed.company is None and claimed.of(g.LAST_PRICE) == []
 
 
 def test_last_invoiced_price_is_for_this_customer_and_product(seeded: psycopg.Connection) -> None:
@@ -113,24 +117,23 @@ def test_latest_order_inferred_when_no_reference(seeded: psycopg.Connection) -> 
     assert grounding.orders == ["SO/25-26/01877"]  # the latest order holding Zinc Oxide
 
 
-def test_missing_tables_give_fewer_facts_not_errors(warehouse: psycopg.Connection) -> None:
+def test_missing_tables_give_fewer_facts_not_errors(bare_warehouse: psycopg.Connection) -> None:
     grounding = gather(
-        warehouse, sharma_mail("Rate", "Rate for Zinc Oxide, and status of SO/25-26/01877")
+        bare_warehouse, sharma_mail("Rate", "Rate for Zinc Oxide, and status of SO/25-26/01877")
     )
     assert grounding.company is None
-    assert grounding.products == ["Zinc Oxide"]
+    # No stock master: the product cannot be recognised, and the grounding says so.
+    assert grounding.products == []
+    assert any("no stock master" in note for note in grounding.notes)
     assert [f.kind for f in grounding.facts] == [g.UNRESOLVED_REF]
-    assert any("raw.tally_stock_items" in note for note in grounding.notes)
     assert any("raw.focus_sales_orders" in note for note in grounding.notes)
 
 
 def test_stock_only_tables(warehouse: psycopg.Connection) -> None:
-    from ingest.tally.land import ensure_tables
-
-    ensure_tables(warehouse)
     add_stock(warehouse, "si-zno", "ZINC OXIDE", 750, datetime(2025, 11, 14, tzinfo=UTC))
     grounding = gather(warehouse, sharma_mail("Rate", "zinc oxide availability?"))
-    assert grounding.first(g.STOCK, "Zinc Oxide").value == 750.0  # type: ignore[union-attr]
+    assert grounding.products == ["ZINC OXIDE"]  # the stock master's own spelling
+    assert grounding.first(g.STOCK, "ZINC OXIDE").value == 750.0  # type: ignore[union-attr]
     assert grounding.first(g.LAST_PRICE) is None
 
 

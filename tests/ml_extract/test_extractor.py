@@ -60,9 +60,16 @@ def test_entities_are_immutable_values():
     assert e.valid is None
 
 
-def test_get_extractor_is_cached():
+def test_get_extractor_is_cached_per_stock_master(catalogue):
+    assert get_extractor(catalogue) is get_extractor(list(catalogue))
     assert get_extractor() is get_extractor()
+    assert get_extractor() is not get_extractor(catalogue)
     assert ml.extract.Extractor is Extractor
+
+
+def test_without_a_stock_master_no_product_is_found_but_the_rest_is():
+    found = get_extractor().extract("Pls quote ZnO 5 MT at Rs 262/kg, GSTIN 27AAPFU0939F1ZV")
+    assert [e.label for e in found] == ["QUANTITY", "PRICE", "GSTIN"]
 
 
 def test_to_doc_exposes_spacy_spans(extractor):
@@ -81,7 +88,7 @@ def test_bad_product_entries_are_reported():
         Extractor([object()])
 
 
-def test_include_quoted_default_can_be_set_per_extractor():
+def test_include_quoted_default_can_be_set_per_extractor(catalogue):
     text = "ok\n> ZnO 5 MT"
-    assert Extractor(include_quoted=True).extract(text) != []
-    assert Extractor().extract(text) == []
+    assert Extractor(catalogue, include_quoted=True).extract(text) != []
+    assert Extractor(catalogue).extract(text) == []

@@ -122,10 +122,10 @@ def test_per_pack_price_is_divided_by_the_pack_size(extractor):
     assert values(extractor.extract("Soda ash light Rs 1,600 per bag"), "PRICE") == [32.0]
 
 
-def test_prices_as_written_when_conversion_is_off():
+def test_prices_as_written_when_conversion_is_off(catalogue):
     from ml.extract.pipeline import Extractor
 
-    as_written = Extractor(prices_per_kg=False)
+    as_written = Extractor(catalogue, prices_per_kg=False)
     text = "Rs 45,000 per MT, Rs 248/kg, INR 1,21,500"
     assert values(as_written.extract(text), "PRICE") == [45000.0, 248.0, 121500.0]
 

@@ -114,7 +114,7 @@ def test_custom_stock_master_from_tuples():
     entities = custom.extract("pls quote RIO 40 bags and FeCl3 10 carboys, also iron oxide red")
     assert products(entities) == ["Red Iron Oxide 130", "Ferric Chloride", "Red Iron Oxide 130"]
     assert [e.value for e in entities if e.label == "QUANTITY"] == [1000.0, 350.0]
-    # The demo catalogue is not consulted when a stock master is given.
+    # Only the stock master given is matched.
     assert products(custom.extract("Zinc Oxide 5 MT")) == []
 
 

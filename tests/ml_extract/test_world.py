@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from demo.world import generate_world, load_jsonl
-from ml.extract.evaluate import score, world_examples
+from ml.extract.evaluate import score, world_examples, world_products
 from ml.extract.linking import build_index, link_company
 from ml.extract.pipeline import Extractor
 
@@ -27,7 +27,7 @@ def world(tmp_path_factory):
 def predictions(world):
     examples = world_examples(world)
     assert len(examples) > 100
-    extractor = Extractor(keep_forwarded=False)
+    extractor = Extractor(world_products(world), keep_forwarded=False)
     return examples, extractor.extract_many([text for text, _ in examples])
 
 
@@ -53,15 +53,23 @@ def test_gstin_validity_flags_match_the_truth(predictions):
 
 def test_identifiers_link_messages_to_their_company(world, predictions):
     examples, predicted = predictions
-    index = build_index(
-        load_jsonl(world / "companies.jsonl"), load_jsonl(world / "sales_orders.jsonl")
-    )
+    from ingest.mail.parse import parse_email
+
+    emails: dict[str, list[str]] = {}
+    for contact in load_jsonl(world / "contacts.jsonl"):
+        emails.setdefault(contact["company_id"], []).append(contact["email"])
+    companies = [
+        {**c, "emails": emails.get(c["company_id"], [])}
+        for c in load_jsonl(world / "companies.jsonl")
+    ]
+    index = build_index(companies, load_jsonl(world / "sales_orders.jsonl"))
     truths = list(load_jsonl(world / "mail" / "truth.jsonl"))
     linked = wrong = 0
     for truth, found in zip(truths, predicted, strict=True):
         if truth["direction"] != "inbound" or truth["company_id"] is None:
             continue
-        company = link_company(found, index)
+        sender = parse_email((world / truth["file"]).read_bytes()).from_addr
+        company = link_company(found, index, sender)
         if company is not None:
             linked += 1
             wrong += company.company != truth["company_id"]

@@ -1,0 +1,217 @@
+"""ML's tables in the warehouse: scoring landed mail and writing what the models found.
+
+`score_pending` scores every email in `raw.emails` that has no prediction from the model in
+service, batch by batch: classify, extract entities (products from the stock master that is
+in the warehouse now), link them to master data, embed into the search index, then write
+`ml.email_predictions` and `ml.email_entities`. Each batch is committed on its own, so a
+failure keeps every batch already written and the next run goes on from there.
+
+The tables themselves are made by the warehouse's migrations (`pebble.db.upgrade`); nothing
+here creates or alters a table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ml.extract.entities import Entity, ProductRef
+from ml.extract.linking import MasterIndex, link, load_index, load_products
+
+#: Emails scored per transaction: a failure keeps every batch already written.
+BATCH = 512
+_PENDING = """
+    SELECT e.email_key, e.subject, e.body_text AS body, e.from_addr AS "from", e.sent_at
+    FROM raw.emails e
+    LEFT JOIN ml.email_predictions p
+           ON p.email_key = e.email_key AND p.model_version = %s
+    WHERE p.email_key IS NULL
+    ORDER BY e.email_key
+    LIMIT %s
+"""
+_PENDING_COLUMNS = ("email_key", "subject", "body", "from", "sent_at")
+_UPSERT_PREDICTION = """
+    INSERT INTO ml.email_predictions (email_key, model_version, stream, intent, confidence,
+        stream_confidence, requires_review, company_key, company_name, company_evidence)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (email_key) DO UPDATE SET
+        model_version = EXCLUDED.model_version, stream = EXCLUDED.stream,
+        intent = EXCLUDED.intent, confidence = EXCLUDED.confidence,
+        stream_confidence = EXCLUDED.stream_confidence,
+        requires_review = EXCLUDED.requires_review,
+        company_key = EXCLUDED.company_key, company_name = EXCLUDED.company_name,
+        company_evidence = EXCLUDED.company_evidence, scored_at = now()
+"""
+_COPY_ENTITIES = (
+    "COPY ml.email_entities (email_key, position, label, text, value, valid, start_char,"
+    " end_char, linked_to) FROM STDIN"
+)
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    """What one scoring run did, and the state of the predictions table after it."""
+
+    model_version: str
+    #: Emails scored by this run.
+    scored: int
+    #: Stock items the products were matched against (0: no stock master landed yet).
+    products: int
+    #: Rows in ml.email_predictions after the run.
+    total: int
+    requires_review: int
+    linked_to_company: int
+    by_stream: dict[str, int] = field(default_factory=dict)
+
+
+def score_pending(
+    conn: Any,
+    classifier: Any,
+    index: Any | None,
+    products: Sequence[ProductRef] | None = None,
+    batch: int = BATCH,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> ScoreReport:
+    """Score every landed email without a prediction from `classifier` and write the results.
+
+    `conn` is a psycopg connection outside any `conn.transaction()` block: each batch is
+    committed. `index` is an `ml.search.EmailIndex` (None: no embeddings are stored).
+    `products` is the stock master; None reads it from the warehouse (`load_products`), and
+    the companies and orders entities link to are read from whatever master data is there.
+    """
+    from ml.extract import get_extractor
+    from ml.pipeline import score_emails
+
+    if products is None:
+        products = load_products(conn)
+    extractor = get_extractor(products)
+    masters = load_index(conn)
+    log(f"scoring with model {classifier.version}: {len(products)} stock items to match")
+    scored = 0
+    while True:
+        rows = conn.execute(_PENDING, (classifier.version, batch)).fetchall()
+        if not rows:
+            break
+        emails = [dict(zip(_PENDING_COLUMNS, row, strict=True)) for row in rows]
+        results = score_emails(emails, classifier=classifier, extractor=extractor)
+        for email, result in zip(emails, results, strict=True):
+            attach_links(result, email, masters)
+        if index is not None:
+            index.upsert(
+                {
+                    "email_key": r["email_key"],
+                    "embedding": r["embedding"],
+                    "stream": r["stream"],
+                    "intent": r["intent"],
+                    "company_id": r["company_key"],
+                    "sent_at": e["sent_at"],
+                    "subject": e["subject"],
+                }
+                for e, r in zip(emails, results, strict=True)
+            )
+        with conn.transaction():
+            write_predictions(conn, results)
+        if not conn.autocommit:
+            conn.commit()
+        scored += len(results)
+        log(f"scored {scored} emails")
+    total, review, linked = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE requires_review), count(company_key)"
+        " FROM ml.email_predictions"
+    ).fetchone()
+    by_stream = dict(
+        conn.execute(
+            "SELECT stream, count(*) FROM ml.email_predictions GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
+    if not conn.autocommit:
+        conn.commit()
+    return ScoreReport(
+        model_version=classifier.version,
+        scored=scored,
+        products=len(products),
+        total=int(total),
+        requires_review=int(review),
+        linked_to_company=int(linked),
+        by_stream={str(k): int(v) for k, v in by_stream.items()},
+    )
+
+
+def attach_links(result: dict[str, Any], email: Mapping[str, Any], masters: MasterIndex) -> None:
+    """Adds the sender's company and each entity's master record to a scored email.
+
+    A company quoted in the text that the sender's address does not vouch for is never
+    linked: the email goes to review, and its evidence says `conflict: ...` without naming
+    the other company (see `ml.extract.linking`).
+    """
+    entities = [
+        Entity(e["label"], e["text"], e["value"], e["start"], e["end"], e.get("valid"))
+        for e in result["entities"]
+    ]
+    links = link(entities, masters, sender=email.get("from"))
+    company = links.company
+    evidence = company.evidence if company else None
+    if links.conflict:
+        result["requires_review"] = True
+        evidence = f"{evidence} (conflict: {links.conflict})" if evidence else None
+        evidence = evidence or f"conflict: {links.conflict}"
+    result["company_key"] = company.company if company else None
+    result["company_name"] = company.name if company else None
+    result["company_evidence"] = evidence
+    orders = {o.mention: o.doc_no for o in links.orders}
+    stock = {p.product: p.stock_item for p in links.products}
+    for entity in result["entities"]:
+        if entity["label"] in ("ORDER_NO", "PO_NO"):
+            entity["linked_to"] = orders.get(entity["text"]) or orders.get(str(entity["value"]))
+        elif entity["label"] == "PRODUCT":
+            entity["linked_to"] = stock.get(str(entity["value"]))
+        elif entity["label"] in ("GSTIN", "PAN") and company and company.matched == entity["value"]:
+            entity["linked_to"] = company.company
+        else:
+            entity["linked_to"] = None
+
+
+def write_predictions(conn: Any, results: Sequence[Mapping[str, Any]]) -> None:
+    """Upsert the predictions of scored emails and replace their entities.
+
+    Idempotent: writing the same results again leaves the same rows.
+    """
+    keys = [r["email_key"] for r in results]
+    conn.execute("DELETE FROM ml.email_entities WHERE email_key = ANY(%s)", (keys,))
+    with conn.cursor() as cur:
+        cur.executemany(
+            _UPSERT_PREDICTION,
+            [
+                (
+                    r["email_key"],
+                    r["model_version"],
+                    r["stream"],
+                    r["intent"],
+                    float(r["confidence"]),
+                    float(r["stream_confidence"]),
+                    bool(r["requires_review"]),
+                    r.get("company_key"),
+                    r.get("company_name"),
+                    r.get("company_evidence"),
+                )
+                for r in results
+            ],
+        )
+        with cur.copy(_COPY_ENTITIES) as copy:
+            for r in results:
+                for position, e in enumerate(r["entities"]):
+                    copy.write_row(
+                        (
+                            r["email_key"],
+                            position,
+                            e["label"],
+                            e["text"],
+                            json.dumps(e["value"]),
+                            e.get("valid"),
+                            e.get("start"),
+                            e.get("end"),
+                            e.get("linked_to"),
+                        )
+                    )
