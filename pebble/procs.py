@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
+import psutil
+
 from pebble.settings import PROJECT_ROOT
 
 
@@ -30,7 +32,13 @@ def spawn(cmd: list[str], env: Mapping[str, str], log_path: Path) -> subprocess.
 
 
 def stop_all(procs: list[subprocess.Popen[bytes]], grace_s: float = 20.0) -> None:
-    """Interrupt each process group (as Ctrl-C would), then kill what is still running."""
+    """Interrupt each process group (as Ctrl-C would), then kill what is still running.
+
+    A child may start processes outside its group (``dagster dev`` gives its code server a
+    session of its own): every descendant seen before the interrupt is stopped too, so
+    nothing outlives `pebble up`.
+    """
+    descendants = [d for proc in procs for d in _descendants(proc.pid)]
     for proc in procs:
         if proc.poll() is None:
             try:
@@ -47,6 +55,33 @@ def stop_all(procs: list[subprocess.Popen[bytes]], grace_s: float = 20.0) -> Non
             except ProcessLookupError:
                 pass
             proc.wait()
+    _stop_leftovers(descendants, grace_s=min(grace_s, 5.0))
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _stop_leftovers(leftovers: list[psutil.Process], grace_s: float) -> None:
+    """SIGTERM the processes still alive (the same ones: psutil checks start times), then
+    SIGKILL those that ignore it."""
+    alive = []
+    for process in leftovers:
+        try:
+            process.terminate()
+            alive.append(process)
+        except psutil.Error:
+            pass
+    _, stubborn = psutil.wait_procs(alive, timeout=grace_s)
+    for process in stubborn:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(stubborn, timeout=grace_s)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -88,13 +88,22 @@ def _chunks(rows: Iterator[tuple[int, list[str | None]]], size: int, pack: bool)
             yield row_nos, [cells for _, cells in batch]
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def validated_in_parallel(table: Table, batch: str, workers: int) -> Iterator[ValidatedChunk]:
     """Every data row validated by ``workers`` processes, in file order, chunk by chunk."""
-    # fork: workers need no re-import of the caller's main module (spawn would re-run scripts
-    # without a main guard). They only validate and leave via os._exit, so the parent's
-    # database connection, which they inherit, is never touched by them.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
+    # Never fork the loading process itself: it may hold threads (Dagster, the encoder's thread
+    # pool, the vector store) whose locks a forked child would inherit locked and wait on forever.
+    # A fork server is a fresh single-threaded process that has imported the validators once;
+    # workers fork from it. The caller's main module must be import-safe (a main guard), as
+    # with spawn.
+    context = _context()
     pack = table.source.kind == "csv" and not table.source.has_separator_bytes
     chunks = _chunks(table.rows, CHUNK_ROWS, pack)
     with context.Pool(workers, initializer=_init, initargs=(batch, table.columns)) as pool:
