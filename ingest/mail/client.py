@@ -15,8 +15,11 @@ is :mod:`ingest.mail.sync`.
 
 from __future__ import annotations
 
+import errno
 import imaplib
+import logging
 import mailbox as stdlib_mailbox
+import os
 import re
 import ssl
 from collections.abc import Iterable, Iterator
@@ -39,6 +42,7 @@ _MAILBOX_NAME = re.compile(r"[^a-z0-9_.-]+")
 _UID = re.compile(rb"\bUID (\d+)")
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 LINK_REFUSED = "symbolic link not followed"
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -91,21 +95,30 @@ def unquote_mboxrd(data: bytes) -> bytes:
 
 
 def _read_file(path: Path, kind: str, mailbox: str | None, max_bytes: int) -> RawMessage:
+    """The file's bytes, opened without following a link (one swapped in after the
+    folder was listed is refused, not read)."""
     source = str(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return RawMessage(
-                kind,
-                source,
-                mailbox,
-                None,
-                error=f"too large: {size} bytes > limit {max_bytes}",
-                sha256=file_sha256(path),
-                size_bytes=size,
-                oversize_path=path,
-            )
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return RawMessage(kind, source, mailbox, None, error=LINK_REFUSED)
+        return RawMessage(kind, source, mailbox, None, error=f"unreadable: {exc.strerror or exc}")
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                return RawMessage(
+                    kind,
+                    source,
+                    mailbox,
+                    None,
+                    error=f"too large: {size} bytes > limit {max_bytes}",
+                    sha256=file_sha256(path),
+                    size_bytes=size,
+                    oversize_path=path,
+                )
+            raw = handle.read()
     except OSError as exc:
         return RawMessage(kind, source, mailbox, None, error=f"unreadable: {exc.strerror or exc}")
     return RawMessage(kind, source, mailbox, raw)
@@ -210,15 +223,33 @@ def _iter_directory(path: Path, mailbox: str | None, max_bytes: int) -> Iterator
         yield from iter_path(child, mailbox=mailbox, max_bytes=max_bytes)
 
 
+def maildir_of(path: Path) -> Path | None:
+    """The Maildir a message file belongs to (``<maildir>/new/<file>`` or ``cur/<file>``),
+    or None for a loose file."""
+    folder = path.parent
+    if folder.name in MAILDIR_DELIVERED and is_maildir(folder.parent):
+        return folder.parent
+    return None
+
+
 def iter_path(
     path: Path, *, mailbox: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Iterator[RawMessage]:
     """Every message under ``path``: a file (.eml or mbox, told apart by content) or a
-    directory (walked recursively; Maildirs recognised by their cur/new folders)."""
-    if path.is_dir():
+    directory (walked recursively; Maildirs recognised by their cur/new folders).
+
+    A file inside a Maildir's ``new``/``cur`` is a Maildir message of that mailbox, as it
+    is when the whole Maildir is loaded, so a message routes the same however it is
+    handed over. A symbolic link is refused, never followed, also as ``path`` itself."""
+    if path.is_symlink():
+        yield RawMessage("eml", str(path), mailbox, None, error=LINK_REFUSED)
+    elif path.is_dir():
         yield from _iter_directory(path, mailbox, max_bytes)
     elif path.is_file():
-        if is_mbox(path):
+        if (maildir := maildir_of(path)) is not None:
+            box = mailbox or mailbox_name(maildir.name)
+            yield _read_file(path, "maildir", box, max_bytes)
+        elif is_mbox(path):
             yield from iter_mbox(path, mailbox, max_bytes=max_bytes)
         else:
             yield _read_file(path, "eml", mailbox, max_bytes)
@@ -299,6 +330,8 @@ def connect(settings: MailSettings) -> imaplib.IMAP4:
             )
             if settings.imap_starttls:
                 client.starttls(ssl_context=context)
+            else:
+                warn_cleartext(where, settings.imap_user)
     except (OSError, imaplib.IMAP4.error) as exc:
         raise ImapError(f"cannot connect to IMAP server {where}: {exc}") from None
     try:
@@ -308,6 +341,18 @@ def connect(settings: MailSettings) -> imaplib.IMAP4:
         # The server's answer, never the password.
         raise ImapError(f"IMAP login to {where} as {settings.imap_user} failed: {exc}") from None
     return client
+
+
+def warn_cleartext(where: str, user: str) -> None:
+    """Say loudly that the login is about to cross the network unencrypted (the account
+    and server are named; the password never is)."""
+    log.warning(
+        "IMAP login to %s as %s WITHOUT TLS: MAIL_IMAP_SSL and MAIL_IMAP_STARTTLS are both "
+        "off, so the password and every message travel in clear text; turn one of them on "
+        "unless the server is on this machine",
+        where,
+        user,
+    )
 
 
 def logout(client: imaplib.IMAP4) -> None:

@@ -171,3 +171,23 @@ def test_uid_missing_from_fetch_gets_a_reject_record(warehouse, dovecot, imap_us
     assert locator.endswith(";UID=2") and reason == MISSING_FROM_FETCH
     assert json.loads(report.cursor_after)["last_uid"] == 3
     assert _keys(warehouse) == ["e0@x", "e2@x"]
+
+
+def test_login_without_tls_is_warned_about_without_the_secret(
+    warehouse, dovecot, imap_user, make_mail, caplog
+):
+    """MAIL_IMAP_SSL and MAIL_IMAP_STARTTLS both off: the login crosses the network in clear
+    text. It still works (a local test server), but the log says so loudly, naming server
+    and account, never the password."""
+    dovecot.append(imap_user, make_mail())
+    settings = dovecot.settings(imap_user, imap_ssl=False, imap_starttls=False)
+    with caplog.at_level("WARNING", logger="ingest.mail.client"):
+        summary = pull(warehouse, settings)
+    assert summary.landed == 1
+    [warning] = [r for r in caplog.records if "WITHOUT TLS" in r.getMessage()]
+    assert warning.levelname == "WARNING"
+    assert f"{dovecot.host}:{dovecot.port}" in warning.getMessage()
+    assert imap_user in warning.getMessage()
+    secret = settings.imap_password.get_secret_value()
+    assert all(secret not in r.getMessage() for r in caplog.records)
+    assert secret not in caplog.text

@@ -355,3 +355,35 @@ def test_cli_load_with_the_warehouse_down_is_one_line(make_mail, tmp_path, monke
     assert result.stderr.startswith("error: cannot reach the warehouse")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output and "S3cretPw" not in result.output
+
+
+def test_a_maildir_file_loaded_alone_keeps_its_mailbox(warehouse, make_mail, tmp_path):
+    """The drop sensor hands over single files: one from a Maildir's cur/ or new/ lands as
+    Maildir mail of that folder, exactly as when the whole Maildir is loaded, not routed
+    by its To: address."""
+    _write_maildir(tmp_path / "drop" / "qc", [make_mail(message_id="<q0@x>", to="sales@x.in")])
+    _write_maildir(tmp_path / "drop" / "qc" / ".Complaints", [make_mail(message_id="<c0@x>")])
+    files = [
+        tmp_path / "drop" / "qc" / "new" / "170000000.M1P1.host",
+        tmp_path / "drop" / "qc" / ".Complaints" / "new" / "170000000.M1P1.host",
+    ]
+    alone = [(m.source_kind, m.mailbox, m.source) for f in files for m in iter_path(f)]
+    walked = [(m.source_kind, m.mailbox, m.source) for m in iter_path(tmp_path / "drop")]
+    assert alone == [("maildir", "qc", str(files[0])), ("maildir", "complaints", str(files[1]))]
+    assert sorted(alone) == sorted(walked)
+
+    land_paths(warehouse, files)
+    rows = warehouse.execute("SELECT message_id, mailbox FROM raw.emails ORDER BY 1").fetchall()
+    assert rows == [("c0@x", "complaints"), ("q0@x", "qc")]
+
+
+def test_a_link_given_as_the_path_itself_is_not_followed(warehouse, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"From: root\r\nSubject: not yours\r\n\r\nsecret\r\n")
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "x.eml").symlink_to(secret)
+    (tmp_path / "drop" / "box").symlink_to(tmp_path)
+    summary = land_paths(warehouse, [tmp_path / "drop" / "x.eml", tmp_path / "drop" / "box"])
+    assert (summary.landed, summary.rejected) == (0, 2)
+    assert {r["reason"] for r in summary.rejects} == {LINK_REFUSED}
+    assert _count(warehouse, "raw.emails") == 0

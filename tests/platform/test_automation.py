@@ -1,6 +1,5 @@
 """Schedules and sensors: present, and the drop sensor never requests the same files twice."""
 
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +9,8 @@ import pytest
 
 from orchestration.definitions import defs
 from orchestration.defs.mail.automation import mail_drop_sensor
-from orchestration.drops import new_drop_files
+from orchestration.drops import scan
+from orchestration.resources import WarehouseResource
 from pebble.settings import get_settings
 
 
@@ -30,42 +30,11 @@ def _write(path: Path, text: str, mtime_ns: int) -> None:
     os.utime(path, ns=(mtime_ns, mtime_ns))
 
 
-def test_drop_sensor_requests_new_files_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    drop = tmp_path / "drop"
-    monkeypatch.setenv("PEBBLE_MAIL_DROP_DIR", str(drop))
-    monkeypatch.setenv("PEBBLE_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    try:
-        base = 1_700_000_000_000_000_000
-        _write(drop / "sales" / "new" / "1.eml", "Subject: a\n\nx", base)
-        _write(drop / "sales" / "tmp" / "partial.eml", "Subject: b\n\ny", base + 5)
-        _write(drop / "2.eml", "Subject: c\n\nz", base + 10)
-
-        first = mail_drop_sensor(dg.build_sensor_context(cursor=None))
-        assert len(first.run_requests) == 1
-        request = first.run_requests[0]
-        paths = request.run_config["ops"]["raw_emails"]["config"]["paths"]
-        assert paths == [str(drop / "sales" / "new" / "1.eml"), str(drop / "2.eml")]
-        assert request.run_key == f"mail-drop:{base + 10}:2"
-
-        # the same cursor again: nothing new, no run
-        again = mail_drop_sensor(dg.build_sensor_context(cursor=first.cursor))
-        assert isinstance(again, dg.SkipReason)
-
-        _write(drop / "3.eml", "Subject: d\n\nw", base + 20)
-        third = mail_drop_sensor(dg.build_sensor_context(cursor=first.cursor))
-        assert [
-            r.run_config["ops"]["raw_emails"]["config"]["paths"] for r in third.run_requests
-        ] == [[str(drop / "3.eml")]]
-        assert json.loads(third.cursor)["mtime_ns"] == base + 20
-    finally:
-        get_settings.cache_clear()
+# What the drop sensors offer, and when, is tested in test_sensors.py (the drop ledger).
 
 
-def test_new_drop_files_of_a_missing_folder_is_empty(tmp_path: Path) -> None:
-    assert new_drop_files(tmp_path / "absent", 0) == []
+def test_scan_of_a_missing_folder_is_empty(tmp_path: Path) -> None:
+    assert scan(tmp_path / "absent") == []
 
 
 def test_imap_poll_skips_without_imap(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,7 +46,7 @@ def test_imap_poll_skips_without_imap(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_automation_waits_while_a_materialisation_lands_the_same_sources(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warehouse, pebble_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`pebble up` serves first and materialises in the background: meanwhile the sensors
     and schedules start no second landing of the same folders and servers."""
@@ -87,10 +56,22 @@ def test_automation_waits_while_a_materialisation_lands_the_same_sources(
     _write(drop / "1.eml", "Subject: a\n\nx", 1_700_000_000_000_000_000)
     monkeypatch.setenv("PEBBLE_MAIL_DROP_DIR", str(drop))
     monkeypatch.setenv("PEBBLE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PEBBLE_DROP_SETTLE_S", "0")
     get_settings.cache_clear()
+    instance = dg.DagsterInstance.ephemeral()
+
+    def sense(cursor: str | None = None):  # noqa: ANN202
+        return mail_drop_sensor(
+            dg.build_sensor_context(
+                cursor=cursor,
+                instance=instance,
+                resources={"warehouse": WarehouseResource(database_url=pebble_env)},
+            )
+        )
+
     try:
         write_status(RunStatus(state=RUNNING, pid=os.getpid(), run_id="first-run"))
-        waiting = mail_drop_sensor(dg.build_sensor_context(cursor=None))
+        waiting = sense()
         assert isinstance(waiting, dg.SkipReason) and "first-run" in waiting.skip_message
         tally = next(s for s in defs.schedules if s.name == "tally_every_15_minutes")
         at = datetime.now(UTC)
@@ -98,7 +79,9 @@ def test_automation_waits_while_a_materialisation_lands_the_same_sources(
         assert not tick.run_requests and "first-run" in tick.skip_message
 
         write_status(RunStatus(state=FAILED, run_id="first-run"))  # over: back to work
-        after = mail_drop_sensor(dg.build_sensor_context(cursor=None))
+        settling = sense()  # first sight of the file: it must settle over one more tick
+        assert not settling.run_requests
+        after = sense(settling.cursor)
         assert len(after.run_requests) == 1
         context = dg.build_schedule_context(scheduled_execution_time=at)
         assert len(tally.evaluate_tick(context).run_requests) == 1

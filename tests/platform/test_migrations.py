@@ -42,6 +42,7 @@ HEAD_TABLES = {
     "raw.tally_voucher_lines",
     "raw.tally_vouchers",
     "ops.alembic_version",
+    "ops.drop_files",
 }
 #: raw.rejects exactly as the team agreed: (column, type, nullable).
 REJECTS_COLUMNS = [

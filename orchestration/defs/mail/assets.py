@@ -4,12 +4,13 @@ Every input message is stored, recognised as a duplicate, or rejected into ``raw
 with a reason; a re-run adds nothing.
 """
 
-from pathlib import Path
-
 import dagster as dg
 
+from ingest.common.report import LandReport
 from ingest.mail.client import ImapError
-from orchestration.landing import landing_asset
+from orchestration.drops import ledger_outcome, prepare_run, scan, transient_only
+from orchestration.landing import LANDING_RETRY, landing_asset
+from pebble.settings import get_settings
 
 TABLES = {
     "emails": "Customer emails, one row per distinct raw message (keyed by the SHA-256 of "
@@ -36,21 +37,49 @@ def imap_configured() -> bool:
 
 def sync_mail(conn, config: MailLoadConfig, *, run_id: str):
     """The mail connector for one run: the given files (or the whole drop folder, which
-    may well be empty), then IMAP when it is configured and asked for."""
+    may well be empty), then IMAP when it is configured and asked for.
+
+    Paths are confined to the drop folder (a path outside it, or through a symbolic link,
+    is refused into raw.rejects, never read), and the files loaded are written to the
+    drop ledger with the run's outcome, which is what the drop sensor goes by."""
     from ingest.mail.sync import sync
 
-    paths = ([Path(p) for p in config.paths] or None) if config.drop else []
     imap = config.imap and imap_configured()
-    return sync(conn, paths, mailbox=config.mailbox, imap=imap, run_id=run_id)
+    if not config.drop:
+        return sync(conn, [], mailbox=config.mailbox, imap=imap, run_id=run_id)
+    root = get_settings().mail_drops
+    root.mkdir(parents=True, exist_ok=True)
+    run = prepare_run(
+        conn, source="mail", root=root, paths=config.paths, run_id=run_id, listing=scan
+    )
+    with ledger_outcome(conn, "mail", run, run_id):
+        report = sync(
+            conn,
+            [root] if run.paths is None else run.paths,
+            mailbox=config.mailbox,
+            imap=imap,
+            run_id=run_id,
+        )
+    if run.rejects:
+        report.add(refused_part(run.rejects), "refused")
+    return report
+
+
+def refused_part(rejects: list[dict[str, str]]) -> LandReport:
+    """The paths refused before loading, as a report part (each is in raw.rejects)."""
+    return LandReport(
+        "mail", seen=len(rejects), rejected=len(rejects), rejects=rejects, tables=("rejects",)
+    )
 
 
 raw_emails = landing_asset(
     source="mail",
     name="raw_emails",
     tables=TABLES,
-    sync=sync_mail,
+    sync=transient_only(sync_mail, passthrough=(ImapError,)),
     config=MailLoadConfig,
     typed_errors=(ImapError,),
+    retry_policy=LANDING_RETRY,
     description="Every input message is stored, recognised as a duplicate, or rejected "
     "with a reason (raw.rejects); a re-run adds nothing.",
 )

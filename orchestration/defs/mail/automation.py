@@ -1,16 +1,17 @@
 """Unattended mail landing: a drop-folder sensor and an IMAP poll every minute. The job
 also refreshes what is downstream (scoring, dbt models, the cards).
 
-The sensor keeps a cursor and gives every run a ``run_key``, so a re-tick never starts a
-duplicate run; landings are idempotent, so a retried run never duplicates rows.
+The sensor goes by the drop ledger (``ops.drop_files``, see orchestration/drops.py), not
+by an mtime cursor: it offers the settled files no run has handled yet, waits while its
+last run is unfinished, and offers again whatever a failed run left. Landings are
+idempotent, so a file offered twice never duplicates rows.
 """
-
-import json
 
 import dagster as dg
 
 from orchestration.defs.mail.assets import imap_configured, raw_emails
-from orchestration.drops import MAX_FILES_PER_RUN, busy, new_drop_files
+from orchestration.drops import busy, drop_tick
+from orchestration.resources import WarehouseResource
 from pebble.settings import get_settings
 
 mail_job = dg.define_asset_job(
@@ -27,22 +28,18 @@ def _mail_config(*, paths: list[str], drop: bool, imap: bool) -> dg.RunConfig:
 
 
 @dg.sensor(job=mail_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
-def mail_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """New files in the mail drop folder (.eml, mbox, Maildir) start a landing run."""
-    if skip := busy():
-        return skip
-    folder = get_settings().mail_drops
-    cursor = json.loads(context.cursor) if context.cursor else {"mtime_ns": 0}
-    files = new_drop_files(folder, int(cursor["mtime_ns"]))[:MAX_FILES_PER_RUN]
-    if not files:
-        return dg.SkipReason(f"no new files in {folder}")
-    newest = files[-1][0]
-    request = dg.RunRequest(
-        run_key=f"mail-drop:{newest}:{len(files)}",
-        run_config=_mail_config(paths=[p for _, p in files], drop=True, imap=False),
-        tags={"pebble/trigger": "mail_drop_sensor"},
+def mail_drop_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+) -> dg.SensorResult | dg.SkipReason:
+    """Settled files in the mail drop folder (.eml, mbox, Maildir) that no run has handled
+    start a landing run."""
+    return drop_tick(
+        context,
+        source="mail",
+        folder=get_settings().mail_drops,
+        warehouse=warehouse,
+        run_config=lambda paths: _mail_config(paths=paths, drop=True, imap=False),
     )
-    return dg.SensorResult(run_requests=[request], cursor=json.dumps({"mtime_ns": newest}))
 
 
 @dg.schedule(job=mail_job, cron_schedule="* * * * *", execution_timezone="Asia/Kolkata")

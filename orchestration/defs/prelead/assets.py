@@ -10,7 +10,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.landing import landing_asset
+from ingest.common.report import LandReport
+from orchestration.drops import DropFile, ledger_outcome, prepare_run, scan, transient_only
+from orchestration.landing import LANDING_RETRY, landing_asset
 from pebble.settings import get_settings
 
 #: Lead-list files the drop folder sensor hands over.
@@ -28,20 +30,50 @@ class PreleadLoadConfig(dg.Config):
     paths: list[str] = []
 
 
+def lead_list_files(folder: Path) -> list[DropFile]:
+    """The lead lists a folder load covers (the loader does not recurse)."""
+    return scan(folder, suffixes=SUFFIXES, recursive=False)
+
+
 def sync_prelead(conn, config: PreleadLoadConfig, *, run_id: str):
+    """Land the given lead lists (or the whole drop folder): paths confined to the drop
+    folder (refusals in raw.rejects), the files written to the drop ledger with the run's
+    outcome."""
     from ingest.prelead.sync import sync
 
-    if config.paths:
-        return sync(conn, [Path(p) for p in config.paths], run_id=run_id)
-    get_settings().prelead_drops.mkdir(parents=True, exist_ok=True)
-    return sync(conn, None, run_id=run_id)
+    root = get_settings().prelead_drops
+    root.mkdir(parents=True, exist_ok=True)
+    run = prepare_run(
+        conn,
+        source="prelead",
+        root=root,
+        paths=config.paths,
+        run_id=run_id,
+        listing=lead_list_files,
+    )
+    with ledger_outcome(conn, "prelead", run, run_id):
+        report = sync(conn, [root] if run.paths is None else run.paths, run_id=run_id)
+    if run.rejects:
+        report.add(
+            LandReport(
+                "prelead",
+                seen=len(run.rejects),
+                rejected=len(run.rejects),
+                rejects=run.rejects,
+                tables=("rejects",),
+            ),
+            "refused",
+        )
+    return report
 
 
 raw_prelead = landing_asset(
     source="prelead",
     name="raw_prelead",
     tables=TABLES,
-    sync=sync_prelead,
+    sync=transient_only(sync_prelead),
     config=PreleadLoadConfig,
+    # transient faults only (a dropped warehouse connection); a bad file is not retried
+    retry_policy=LANDING_RETRY,
     description="Validate and land prelead lead lists with PostgreSQL COPY.",
 )

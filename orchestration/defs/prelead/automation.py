@@ -1,12 +1,11 @@
-"""A new lead list in the prelead drop folder starts a landing run."""
-
-import json
-from pathlib import Path
+"""A new lead list in the prelead drop folder starts a landing run (the drop ledger
+decides what is new: see orchestration/drops.py)."""
 
 import dagster as dg
 
 from orchestration.defs.prelead.assets import SUFFIXES, raw_prelead
-from orchestration.drops import busy, new_drop_files
+from orchestration.drops import drop_tick
+from orchestration.resources import WarehouseResource
 from pebble.settings import get_settings
 
 prelead_job = dg.define_asset_job(
@@ -19,28 +18,15 @@ prelead_job = dg.define_asset_job(
 @dg.sensor(
     job=prelead_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING
 )
-def prelead_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """A new lead list in the prelead drop folder starts a landing run."""
-    if skip := busy():
-        return skip
-    folder = get_settings().prelead_drops
-    cursor = json.loads(context.cursor) if context.cursor else {"mtime_ns": 0}
-    files = [
-        (m, p)
-        for m, p in new_drop_files(folder, int(cursor["mtime_ns"]))
-        if Path(p).suffix.lower() in SUFFIXES
-    ]
-    if not files:
-        return dg.SkipReason(f"no new lead lists in {folder}")
-    newest = files[-1][0]
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(
-                run_key=f"prelead-drop:{newest}:{len(files)}",
-                run_config=dg.RunConfig(
-                    ops={"raw_prelead": {"config": {"paths": [p for _, p in files]}}}
-                ),
-            )
-        ],
-        cursor=json.dumps({"mtime_ns": newest}),
+def prelead_drop_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+) -> dg.SensorResult | dg.SkipReason:
+    """A settled lead list (CSV/XLSX) that no run has handled starts a landing run."""
+    return drop_tick(
+        context,
+        source="prelead",
+        folder=get_settings().prelead_drops,
+        warehouse=warehouse,
+        run_config=lambda paths: dg.RunConfig(ops={"raw_prelead": {"config": {"paths": paths}}}),
+        suffixes=SUFFIXES,
     )
