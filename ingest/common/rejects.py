@@ -4,8 +4,11 @@ A reject keeps what came in (the raw payload), where it came from (``source``,
 ``source_kind``, ``locator``), why it was refused (``reason``) and the run that saw it.
 Recording is idempotent: the same payload from the same place is stored once
 (``UNIQUE (source, locator, sha256)``). Payloads larger than :data:`INLINE_MAX_BYTES`
-go to the content store (``$PEBBLE_HOME/quarantine/<aa>/<sha256>``), streamed from disk
-when they come as a file, and the row says ``payload_in_store``.
+go to the content store (``$PEBBLE_HOME/quarantine/<aa>/<sha256>``) and the row says
+``payload_in_store``, with the SHA-256 and size. That is a hard cap: no ``bytea`` ever
+holds more than 1 MiB (PostgreSQL stops at 1 GB). A payload that comes as a file
+(``payload_path``: a rejected lead list, an oversize mail) is streamed into the store,
+hashed and copied in one pass, never read into memory.
 
 When a later landing of the same locator succeeds, :func:`resolve_rejects` stamps
 ``resolved_at`` on its open rejects; the rows stay as the record of what happened.
@@ -22,6 +25,7 @@ from pathlib import Path
 import psycopg
 
 from ingest.common import store
+from ingest.common.limits import store_file_range
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +85,13 @@ def record_reject(
     inline: bytes | None = None
     in_store = False
     if payload_path is not None:
-        digest = sha256 or store.file_sha256(payload_path)
-        store.put_file(store.rejects_root(), payload_path, digest)
-        size = size_bytes if size_bytes is not None else payload_path.stat().st_size
+        if sha256 is None:  # hash while copying: one pass over the file
+            stored = store_file_range(store.rejects_root(), payload_path, 0, _size(payload_path))
+            digest, size = stored.sha256, stored.size
+        else:
+            digest = sha256
+            store.put_file(store.rejects_root(), payload_path, digest)
+            size = size_bytes if size_bytes is not None else payload_path.stat().st_size
         in_store = True
     elif payload is not None:
         digest = sha256 or hashlib.sha256(payload).hexdigest()
@@ -96,12 +104,17 @@ def record_reject(
     else:
         digest = sha256 or locator_digest(locator)
         size = size_bytes
+    assert inline is None or len(inline) <= INLINE_MAX_BYTES  # the bytea cap, by construction
     conn.execute(
         _INSERT,
         (source, source_kind, locator, reason, digest, inline, in_store, size, run_id),
     )
     log.info("rejected %s %s: %s", source, locator, reason)
     return Reject(locator, reason)
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
 
 
 def resolve_rejects(

@@ -5,11 +5,16 @@ session expired, logs in again and retries the call once. Transient failures (re
 dropped connections, timeouts, HTTP 5xx, bodies that do not parse) are retried with
 exponential backoff and jitter; a circuit breaker stops hammering a server that keeps
 failing. Everything that goes wrong surfaces as a :class:`~ingest.focus.errors.FocusError`.
+
+Bounded: a reply is read up to ``FOCUS_MAX_RESPONSE_BYTES`` (``FOCUS_RESPONSE_TOO_LARGE``
+beyond), and a listing stops with ``FOCUS_PAGING_LOOP`` when a page repeats one already
+seen (a server ignoring ``pageNo``) or after ``FOCUS_MAX_PAGES`` pages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import time
@@ -23,8 +28,10 @@ from ingest.focus.errors import (
     FocusAuthError,
     FocusConnectionError,
     FocusNotFoundError,
+    FocusPagingError,
     FocusRequestError,
     FocusResponseError,
+    FocusResponseTooLarge,
 )
 from ingest.focus.parse import format_query_date
 from ingest.focus.settings import FocusSettings
@@ -114,11 +121,21 @@ class FocusClient:
         page_size: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Yield the list rows (doc number and date, tenant field names) of ``voucher_type``,
-        oldest first, page by page, optionally limited to documents dated in [from, to]."""
+        oldest first, page by page, optionally limited to documents dated in [from, to].
+
+        Raises :class:`FocusPagingError` when a page repeats an earlier one or paging goes
+        past ``max_pages``.
+        """
         size = page_size or self.settings.page_size
         page_no = 1
         seen = 0
+        pages: dict[str, int] = {}  # digest of each page's rows -> its page number
         while True:
+            if page_no > self.settings.max_pages:
+                raise FocusPagingError(
+                    f"listing {voucher_type!r} goes past {self.settings.max_pages} pages "
+                    "(FOCUS_MAX_PAGES); refusing to page on"
+                )
             params: dict[str, str | int] = {"pageNo": page_no, "pageSize": size}
             if from_date is not None:
                 params["fromDate"] = format_query_date(from_date)
@@ -128,6 +145,14 @@ class FocusClient:
             rows = reply.get("data")
             if not isinstance(rows, list):
                 raise FocusResponseError(f"list reply for {voucher_type!r} has no data list")
+            if rows:
+                digest = _page_digest(rows)
+                if digest in pages:
+                    raise FocusPagingError(
+                        f"listing {voucher_type!r}: page {page_no} repeats page "
+                        f"{pages[digest]}; the server ignores paging"
+                    )
+                pages[digest] = page_no
             yield from rows
             seen += len(rows)
             total = reply.get("totalCount")
@@ -226,15 +251,16 @@ class FocusClient:
     ) -> dict[str, Any]:
         s = self.settings
         try:
-            response = self.http.request(
+            with self.http.request(
                 method,
                 url,
                 params=params,
                 json=json_body,
                 headers=headers,
                 timeout=(s.connect_timeout_s, s.read_timeout_s),
-            )
-            content = response.content
+                stream=True,
+            ) as response:
+                content = _read_capped(response, s.max_response_bytes, url)
         except requests.Timeout as exc:
             raise _TransientError(f"timed out ({type(exc).__name__})") from None
         except requests.RequestException as exc:
@@ -252,6 +278,27 @@ class FocusClient:
         if not isinstance(reply, dict) or "result" not in reply:
             raise _TransientError("reply is not a Focus result object", bad_response=True)
         return reply
+
+
+def _read_capped(response: requests.Response, limit: int, url: str) -> bytes:
+    """The body, refused past ``limit`` bytes (by its Content-Length, or while reading)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FocusResponseTooLarge(f"reply from {url} is larger than {limit} bytes")
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=1 << 16):
+        body += chunk
+        if len(body) > limit:
+            raise FocusResponseTooLarge(
+                f"reply from {url} is larger than {limit} bytes (FOCUS_MAX_RESPONSE_BYTES)"
+            )
+    return bytes(body)
+
+
+def _page_digest(rows: list[Any]) -> str:
+    """A page's identity: the SHA-256 of its rows as canonical JSON."""
+    text = json.dumps(rows, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _seg(value: str) -> str:

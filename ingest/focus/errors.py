@@ -58,3 +58,16 @@ class FocusFieldError(FocusError):
     """A document lacks a field the field map names, or holds a value that cannot be read."""
 
     code = "FOCUS_FIELD_INVALID"
+
+
+class FocusPagingError(FocusResponseError):
+    """Paging does not end: Focus sent the same page again, or more than ``FOCUS_MAX_PAGES``
+    pages. Nothing of the listing is used, so no cursor moves past what was not seen."""
+
+    code = "FOCUS_PAGING_LOOP"
+
+
+class FocusResponseTooLarge(FocusResponseError):
+    """One reply is larger than ``FOCUS_MAX_RESPONSE_BYTES``; not retried."""
+
+    code = "FOCUS_RESPONSE_TOO_LARGE"

@@ -8,6 +8,8 @@ canonical names the connector reads Focus RT data by.
 | ``FOCUS_VOUCHER_TYPES`` | see ``DEFAULT_VOUCHER_TYPES`` | JSON: kind -> tenant voucher-type name |
 | ``FOCUS_FIELD_MAP`` | see ``DEFAULT_FIELD_MAP`` | JSON: canonical field -> tenant field name |
 | ``FOCUS_CONNECT_TIMEOUT_S`` ... ``FOCUS_BREAKER_COOLDOWN_S`` | see ``HttpSettings`` | retries, breaker |
+| ``FOCUS_MAX_PAGES`` | 10000 | pages one listing may take (``FOCUS_PAGING_LOOP`` beyond) |
+| ``FOCUS_MAX_RESPONSE_BYTES`` | 64 MiB | largest reply read (``FOCUS_RESPONSE_TOO_LARGE`` beyond) |
 
 Both JSON maps are merged over the defaults, so a tenant only lists what it renamed. The
 HTTP names are those of every ERP client (:class:`ingest.common.resilience.HttpSettings`);
@@ -110,6 +112,11 @@ class FocusSettings(HttpSettings):
     )
 
     page_size: int = Field(default=200, ge=1, le=1000)
+    #: Pages one listing may take: 2 million documents at the default page size. A server
+    #: that pages on for ever fails with FOCUS_PAGING_LOOP instead of running for ever.
+    max_pages: int = Field(default=10_000, ge=1)
+    #: Largest reply body read into memory (a list page or one document).
+    max_response_bytes: int = Field(default=64 << 20, ge=1024)
     #: Incremental pulls start this many days before the last seen document date, so status
     #: changes to recent documents are picked up (re-landing unchanged ones adds nothing).
     lookback_days: int = Field(default=7, ge=0)

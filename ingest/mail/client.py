@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.common import store
+from ingest.common.limits import store_file_range
 from ingest.common.store import file_sha256
 from ingest.mail.parse import DEFAULT_MAX_BYTES
 
@@ -171,13 +173,17 @@ def iter_mbox(
             try:
                 start, stop = mbox._toc[key]  # noqa: SLF001 - size check before reading
                 if stop - start > max_bytes:
-                    data = mbox.get_bytes(key)
+                    # streamed into the quarantine store, never read whole into memory
+                    stored = store_file_range(store.rejects_root(), path, start, stop)
                     yield RawMessage(
                         "mbox",
                         source,
                         box,
-                        data,
-                        error=f"too large: {len(data)} bytes > limit {max_bytes}",
+                        None,
+                        error=f"too large: {stored.size} bytes > limit {max_bytes}",
+                        sha256=stored.sha256,
+                        size_bytes=stored.size,
+                        oversize_path=stored.path,
                     )
                     continue
                 data = mbox.get_bytes(key)

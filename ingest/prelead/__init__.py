@@ -23,6 +23,7 @@ Tables:
 
 Reason codes: ``company_missing``, ``gstin_format``, ``gstin_checksum``,
 ``gstin_state_mismatch``, ``pan_format``, ``pan_gstin_mismatch``, ``cin_format``,
-``email_format``, ``phone_invalid``, ``state_unknown``, ``contact_missing``. A duplicate is
+``email_format``, ``phone_invalid``, ``state_unknown``, ``contact_missing``,
+``cell_too_long`` (a cell cut to ``PRELEAD_MAX_CELL_CHARS``; see ``parse``). A duplicate is
 not invalid in itself: ``valid + invalid = rows``, and duplicates are counted apart.
 """

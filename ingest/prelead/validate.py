@@ -4,6 +4,10 @@ Invalid rows are never dropped: every row becomes a record carrying the list of 
 with it. Rows are validated in chunks (:func:`validate_chunk`, possibly in worker processes);
 duplicates within a batch are found by :class:`DuplicateIndex`, which must see the chunks in
 file order (it points each duplicate at the first row it repeats).
+
+A row whose cells the parser cut to ``PRELEAD_MAX_CELL_CHARS`` (a
+:class:`~ingest.prelead.parse.TruncatedRow`) is stored with the cut cells and marked invalid
+with one ``cell_too_long`` reason per cell, so a cut value never passes as a clean lead.
 """
 
 from __future__ import annotations
@@ -141,8 +145,11 @@ def make_row_validator(
         i_product,
         i_source,
     ) = (columns.fields.get(field, width) for field in FIELDS)
+    column_names = _column_names(columns)
 
     def validate(row_no: int, cells: list[str | None]) -> ValidatedRow:
+        cut = cells.cut if type(cells) is not list else None  # type: ignore[attr-defined]
+        max_chars = cells.max_chars if cut else 0  # type: ignore[attr-defined]
         n = len(cells)
         overflow = cells[width:] if n > width else None
         # Exactly width + 1 cells: the last is the None that absent fields point at.
@@ -219,6 +226,8 @@ def make_row_validator(
                 reasons.extend(problems)
         if email is None and phone is None:
             reasons.append(("contact_missing", "contact", "neither email nor phone is given"))
+        if cut:
+            reasons.extend(_cut_reasons(cut, column_names, max_chars))
 
         extra = None
         for name, position in extra_columns:
@@ -311,6 +320,30 @@ def make_row_validator(
         )
 
     return validate
+
+
+def _column_names(columns: ColumnMap) -> dict[int, str]:
+    """Cell index -> the name a reason uses: the lead field, else ``extra.<header>``."""
+    names = {index: f"extra.{name}" for name, index in columns.extra}
+    names.update({index: field for field, index in columns.fields.items()})
+    return names
+
+
+def _cut_reasons(
+    cut: list[tuple[int, int | None]], names: dict[int, str], max_chars: int
+) -> list[Reason]:
+    """One ``cell_too_long`` reason per cell the parser cut."""
+    reasons: list[Reason] = []
+    for index, length in cut:
+        was = f"{length} characters" if length is not None else "far longer"
+        reasons.append(
+            (
+                "cell_too_long",
+                names.get(index, f"column_{index + 1}"),
+                f"cell was {was}; stored cut to its first {max_chars} (PRELEAD_MAX_CELL_CHARS)",
+            )
+        )
+    return reasons
 
 
 # Stored text columns a spreadsheet could show (everything a person typed), as positions in

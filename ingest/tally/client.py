@@ -4,7 +4,10 @@ a circuit breaker.
 An envelope asks Tally for one collection with inline TDL: its FETCH list and filters
 (:func:`collection_request`). Responses are downloaded whole into a spooled temporary file
 (memory up to a few MB, then disk) before parsing, so a retry never hands out half a result
-and parsing stays streaming however large the answer is.
+and parsing stays streaming however large the answer is. The spool stops at
+``TALLY_MAX_RESPONSE_BYTES`` (:class:`TallyResponseTooLarge`, also raised at once when the
+declared Content-Length is over it); a voucher window that hits it is halved and asked
+again, down to one day.
 
 An unreachable Tally fails fast: each attempt waits at most ``connect_timeout_s`` for a
 connection, there are ``retries`` more attempts with jittered exponential backoff, and the
@@ -26,7 +29,13 @@ from xml.sax.saxutils import escape, quoteattr
 
 import requests
 
-from ingest.tally.errors import TallyCompanyNotFound, TallyConnectionError, TallyResponseError
+from ingest.common.limits import LimitExceeded, spool_bounded
+from ingest.tally.errors import (
+    TallyCompanyNotFound,
+    TallyConnectionError,
+    TallyResponseError,
+    TallyResponseTooLarge,
+)
 from ingest.tally.parse import OnReject, Record, iter_records
 from ingest.tally.settings import TallySettings
 
@@ -187,10 +196,18 @@ class TallyClient:
             if response.status_code >= 400:
                 self.breaker.record_success()  # it answered: the service is up
                 raise TallyResponseError(f"Tally refused the request: HTTP {response.status_code}")
+            limit = self.settings.max_response_bytes
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                self.breaker.record_success()  # it answered: the service is up
+                raise TallyResponseTooLarge(limit, url=self.url)
             spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
             try:
-                for chunk in response.iter_content(chunk_size=1 << 20):
-                    spool.write(chunk)
+                spool_bounded(response.iter_content(chunk_size=1 << 20), spool, limit, "answer")
+            except LimitExceeded:
+                spool.close()
+                self.breaker.record_success()
+                raise TallyResponseTooLarge(limit, url=self.url) from None
             except BaseException:
                 spool.close()
                 raise
@@ -247,7 +264,9 @@ class TallyClient:
 
         Windows start at ``batch_days``, shrink when one returns more than
         ``batch_max_vouchers`` (so no request grows large enough to hang Tally) and grow
-        back towards ``batch_days`` when they come back small.
+        back towards ``batch_days`` when they come back small. A window whose answer is over
+        ``max_response_bytes`` is halved and asked again; a single day over it raises
+        :class:`TallyResponseTooLarge`.
         """
         days = self.settings.batch_days
         start = from_date
@@ -260,7 +279,14 @@ class TallyClient:
             }
             if on_reject is not None:
                 request["on_reject"] = on_reject
-            batch = list(self.records("vouchers", **request))
+            try:
+                batch = list(self.records("vouchers", **request))
+            except TallyResponseTooLarge:
+                if days == 1:
+                    raise
+                days = max(1, days // 2)
+                log.warning("Tally voucher answer over the limit; asking %d days at a time", days)
+                continue
             yield batch
             target = self.settings.batch_max_vouchers
             if len(batch) > target:

@@ -42,6 +42,24 @@ class TallyParseError(TallyError):
     code = "TALLY_BAD_RESPONSE"
 
 
+class TallyResponseTooLarge(TallyError):
+    """Tally's answer is larger than ``TALLY_MAX_RESPONSE_BYTES``; nothing of it is used.
+
+    Not retried: the same request gives the same answer. Voucher windows are halved first
+    (down to one day) before this reaches the caller.
+    """
+
+    code = "TALLY_RESPONSE_TOO_LARGE"
+
+    def __init__(self, limit: int, *, url: str) -> None:
+        super().__init__(
+            f"Tally's answer from {url} is larger than {limit} bytes (TALLY_MAX_RESPONSE_BYTES); "
+            "ask for a narrower range or raise the limit"
+        )
+        self.limit = limit
+        self.url = url
+
+
 class TallyCompanyNotFound(TallyError):
     """``TALLY_COMPANY`` names a company Tally does not have open.
 

@@ -4,6 +4,9 @@ The HTTP timeouts, retries and circuit breaker have the names every ERP client s
 (:class:`ingest.common.resilience.HttpSettings`): ``TALLY_CONNECT_TIMEOUT_S``,
 ``TALLY_READ_TIMEOUT_S``, ``TALLY_RETRIES``, ``TALLY_BACKOFF_S``, ``TALLY_BACKOFF_MAX_S``,
 ``TALLY_BREAKER_FAILURES``, ``TALLY_BREAKER_COOLDOWN_S``.
+
+``TALLY_MAX_RESPONSE_BYTES`` (default 512 MiB) caps one response: the download stops there
+with ``TALLY_RESPONSE_TOO_LARGE`` (a voucher window is halved and asked again first).
 """
 
 from __future__ import annotations
@@ -30,3 +33,5 @@ class TallySettings(HttpSettings):
     batch_max_vouchers: int = Field(default=5000, ge=1)
     #: Send requests as UTF-8 (and get UTF-8 back) instead of UTF-16LE.
     utf8: bool = False
+    #: Largest response body spooled to disk; beyond it the request fails (not retried).
+    max_response_bytes: int = Field(default=512 << 20, ge=1024)

@@ -130,6 +130,43 @@ def test_too_large_quarantined_with_bytes_kept(warehouse, make_mail, tmp_path):
     assert (get_settings().home / "quarantine" / digest[:2] / digest).read_bytes() == big
 
 
+def test_oversize_mbox_message_is_streamed_to_quarantine_not_read(
+    warehouse, make_mail, tmp_path, monkeypatch
+):
+    small, big = make_mail(subject="small"), make_mail(subject="big", body="y" * 50_000)
+    path = tmp_path / "sales.mbox"
+    box = mailbox.mbox(str(path))
+    box.add(small)
+    box.add(big)
+    box.close()
+    read = []
+    get_bytes = mailbox.mbox.get_bytes
+    monkeypatch.setattr(
+        mailbox.mbox,
+        "get_bytes",
+        lambda self, key, *a: read.append(key) or get_bytes(self, key, *a),
+    )
+    summary = land_paths(warehouse, [path], max_bytes=8192)
+    assert summary.landed == 1 and len(summary.rejects) == 1
+    assert read == [0], "the oversize message was read into memory"
+    index = mailbox.mbox(str(path))
+    assert len(index.keys()) == 2  # builds the table of contents
+    start, stop = index._toc[1]
+    with path.open("rb") as f:
+        f.seek(start)
+        exact = f.read(stop - start)
+    digest = hashlib.sha256(exact).hexdigest()
+    row = warehouse.execute(
+        "SELECT locator, sha256, payload, payload_in_store, size_bytes, reason FROM raw.rejects"
+    ).fetchone()
+    assert row[:5] == (f"{path}#1", digest, None, True, len(exact))
+    assert row[5].startswith("too large")
+    assert (get_settings().home / "quarantine" / digest[:2] / digest).read_bytes() == exact
+    again = land_paths(warehouse, [path], max_bytes=8192)
+    assert again.landed == 0
+    assert warehouse.execute("SELECT count(*) FROM raw.rejects").fetchone() == (1,)
+
+
 def test_unparseable_and_missing_inputs_quarantined(warehouse, tmp_path):
     junk = tmp_path / "photo.png"
     junk.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import openpyxl
 import psycopg
@@ -263,7 +264,8 @@ def test_failed_load_leaves_nothing_behind(warehouse, tmp_path, monkeypatch, wor
     monkeypatch.setattr("ingest.prelead.parallel.CHUNK_ROWS", 10)
     path = tmp_path / "broken.csv"
     good_rows = "".join(f"Acme {n},a{n}@acme.in\n" for n in range(50))
-    path.write_text("Company,Email\n" + good_rows + '"unterminated\n' + "x" * 200_000 + "\n")
+    # an unterminated quote swallows the rest: over the csv module's field limit at the end
+    path.write_text("Company,Email\n" + good_rows + '"unterminated\n' + ("x" * 999 + "\n") * 200)
     with pytest.raises(PreleadFileError, match="malformed CSV"):
         load_file(path, "broken", workers=workers)
     assert warehouse.execute("SELECT count(*) FROM raw.prelead_rows").fetchone()[0] == 0
@@ -388,3 +390,100 @@ def test_broken_utf16_without_bom_is_refused(warehouse, tmp_path) -> None:
     with pytest.raises(PreleadFileError, match="UTF-16"):
         load_file(path, "cut")
     assert warehouse.execute("SELECT count(*) FROM raw.prelead_rows").fetchone()[0] == 0
+
+
+def test_over_long_xlsx_cell_keeps_the_row_cut_with_a_reason(
+    warehouse, tmp_path, fetch_rows, monkeypatch
+) -> None:
+    """The row with an over-long cell is stored with the cell cut to the cap and the reason;
+    the other rows land untouched (issue 9: the whole cell was stored before)."""
+    monkeypatch.setenv("PRELEAD_MAX_CELL_CHARS", "2000")
+    path = tmp_path / "huge.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Company Name", "Email", "State", "Remarks"])
+    sheet.append(["Acme Chemicals", "r@acme.in", "MH", "x" * 30_000])
+    sheet.append(["Beta Chem", "b@beta.in", "Kerala", "fine"])
+    workbook.save(path)
+
+    result = load_file(path, "huge")
+    stored = fetch_rows(warehouse, "huge")
+    assert (result.rows, result.valid, result.invalid) == (2, 1, 1)
+    assert stored[2]["company_name"] == "Acme Chemicals"
+    assert stored[2]["extra"] == {"Remarks": "x" * 2000}
+    assert stored[2]["reason_codes"] == ["cell_too_long"]
+    assert stored[2]["reasons"][0]["field"] == "extra.Remarks"
+    assert "cut to its first 2000" in stored[2]["reasons"][0]["message"]
+    assert stored[3]["is_valid"] is True and stored[3]["extra"] == {"Remarks": "fine"}
+
+
+def test_rejected_large_lead_list_is_streamed_to_the_store(warehouse, tmp_path) -> None:
+    """A lead list refused by the caps goes to raw.rejects with the reason, its SHA-256 and
+    size; the bytes are a file in the content store, never a bytea."""
+    import hashlib
+    import zipfile
+
+    from ingest.common import store
+    from ingest.prelead.sync import sync
+
+    path = tmp_path / "bomb.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Company", "Remarks"])
+    workbook.active.append(["Acme", "fine"])
+    workbook.save(path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:  # a 1,000x part
+        with archive.open("xl/media/filler.bin", "w", force_zip64=True) as part:
+            for _ in range(64):
+                part.write(b"A" * (1 << 20))
+        archive.writestr("xl/media/noise.bin", random.Random(3).randbytes(1_200_000))
+    data = path.read_bytes()
+    assert len(data) > 1 << 20  # over the inline limit: must go to the content store
+
+    report = sync(warehouse, [path])
+    assert (report.seen, report.rejected) == (1, 1)
+    reason, sha, size, payload, in_store = warehouse.execute(
+        "SELECT reason, sha256, size_bytes, payload, payload_in_store FROM raw.rejects"
+        " WHERE source = 'prelead'"
+    ).fetchone()
+    assert "zip bomb" in reason
+    assert sha == hashlib.sha256(data).hexdigest() and size == len(data)
+    assert payload is None and in_store is True
+    assert store.blob_path(store.rejects_root(), sha).read_bytes() == data
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_over_long_csv_cell_is_cut_with_a_reason_in_process_and_in_parallel(
+    warehouse, tmp_path, fetch_rows, monkeypatch, workers
+) -> None:
+    """CSV as XLSX: the row is kept, the cell cut to the cap, the reason recorded; with
+    worker processes too (rows with a cut cell travel unpacked, keeping their mark)."""
+    monkeypatch.setenv("PRELEAD_MAX_CELL_CHARS", "1000")
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "Company,Email,Remarks\n"
+        f"Acme,a@acme.in,{'r' * 200_000}\n"  # over the csv module's own 131,072 limit too
+        "Beta,b@beta.in,fine\n",
+        encoding="utf-8",
+    )
+    result = load_file(path, f"long{workers}", workers=workers)
+    stored = fetch_rows(warehouse, f"long{workers}")
+    assert (result.rows, result.invalid) == (2, 1)
+    assert stored[2]["extra"] == {"Remarks": "r" * 1000}
+    assert stored[2]["reasons"] == [
+        {
+            "code": "cell_too_long",
+            "field": "extra.Remarks",
+            "message": "cell was 200000 characters; stored cut to its first 1000 "
+            "(PRELEAD_MAX_CELL_CHARS)",
+        }
+    ]
+    assert stored[3]["is_valid"] is True
+
+
+def test_csv_cell_over_the_cap_across_lines_refuses_the_file(warehouse, tmp_path, monkeypatch):
+    monkeypatch.setenv("PRELEAD_MAX_CELL_CHARS", "1000")
+    path = tmp_path / "multiline.csv"
+    body = "\n".join(["x" * 500] * 5)
+    path.write_text(f'Company,Remarks\nAcme,"{body}"\n', encoding="utf-8")
+    with pytest.raises(PreleadFileError, match="row 2 has a quoted cell spanning several lines"):
+        load_file(path, "multiline")

@@ -128,7 +128,8 @@ def test_same_content_same_hash(tmp_path: Path) -> None:
         ("leads.pdf", b"%PDF-1.4", "unsupported file type .pdf"),
         ("leads.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "legacy .xls"),
         ("fake.xlsx", b"Company\nAcme\n", "not a valid XLSX"),
-        ("bad_quote.csv", b'Company,City\n"Acme\n' + b"x" * 200_000 + b"\n", "malformed CSV"),
+        # an unterminated quote swallowing the rest of the file (lines under the cell cap)
+        ("bad_quote.csv", b'Company,City\n"Acme\n' + (b"x" * 999 + b"\n") * 200, "malformed CSV"),
     ],
 )
 def test_unloadable_files_get_clear_errors(
@@ -177,3 +178,165 @@ def test_xlsx_with_wrong_stored_dimension_loses_nothing(tmp_path: Path) -> None:
     table = open_table(inspect_file(path))
     assert table.header_row == 3
     assert list(table.rows) == [(4, ["Acme", "Pune"]), (6, ["Beta", None, "far"])]
+
+
+# --- caps on untrusted workbooks (issue 9, "Unbounded inputs") ------------------------------
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+        'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+        'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
+        '"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName='
+        '"/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.sharedStrings+xml"/></Types>'
+    ),
+    "_rels/.rels": (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG}"><Relationship '
+        'Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN}" xmlns:r="{_REL}">'
+        '<sheets><sheet name="Leads" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG}">'
+        f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+        "</Relationships>"
+    ),
+}
+
+
+def crafted_xlsx(path: Path, rows: list[list[str]], huge: tuple[int, int, int, str]) -> Path:
+    """A minimal real XLSX (as a hostile tool would write it, not openpyxl, which cuts
+    strings at 32,767 itself): ``rows`` as shared strings, plus at (row, column) of ``huge``
+    a shared string of ``size`` bytes repeating ``unit``, streamed into the archive."""
+    huge_row, huge_col, size, unit = huge
+    strings: list[str] = []
+    cells = []
+    for r, row in enumerate(rows, start=1):
+        refs = []
+        for c, value in enumerate(row):
+            ref = f"{chr(65 + c)}{r}"
+            if (r, c) == (huge_row, huge_col):
+                refs.append(f'<c r="{ref}" t="s"><v>HUGE</v></c>')
+                continue
+            strings.append(value)
+            refs.append(f'<c r="{ref}" t="s"><v>{len(strings) - 1}</v></c>')
+        cells.append(f'<row r="{r}">{"".join(refs)}</row>')
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_MAIN}"><sheetData>'
+        + "".join(cells).replace("HUGE", str(len(strings)))
+        + "</sheetData></worksheet>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in _PARTS.items():
+            archive.writestr(name, text)
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
+            part.write(f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN}">'.encode())
+            for value in strings:
+                part.write(f"<si><t>{value}</t></si>".encode())
+            part.write(b"<si><t>")
+            block = (unit * (1 << 16))[: 1 << 20].encode()
+            written = 0
+            while written < size:
+                piece = block[: size - written]
+                part.write(piece)
+                written += len(piece)
+            part.write(b"</t></si></sst>")
+    return path
+
+
+def random_text(n: int, seed: int = 1) -> str:
+    """Letters that do not compress much (so the ratio cap stays out of the way)."""
+    import random
+
+    rnd = random.Random(seed)
+    return "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n))
+
+
+def test_crafted_workbook_reads_like_any_other(tmp_path: Path) -> None:
+    path = crafted_xlsx(
+        tmp_path / "ok.xlsx", [["Company", "Remarks"], ["Acme", ""]], (2, 1, 5, "hello")
+    )
+    assert read(path)[1] == [(2, ["Acme", "hello"])]
+
+
+def test_64_mib_cell_is_cut_before_any_parser_holds_it(tmp_path: Path) -> None:
+    """The reproduction of issue 9: one 64 MiB shared string. Its run is cut while the
+    workbook is copied (the parser sees at most ten times the cap in bytes), the row is
+    kept with the cell at exactly the cap and marked as cut; the next row is untouched."""
+    path = crafted_xlsx(
+        tmp_path / "huge.xlsx",
+        [["Company", "Remarks"], ["Acme", ""], ["Beta", "fine"]],
+        (2, 1, 64 << 20, random_text(4096)),
+    )
+    (row_no, first), (_, second) = read(path)[1]
+    assert row_no == 2 and first[0] == "Acme"
+    assert len(first[1]) == 32767 and first[1] == (random_text(4096) * 8)[:32767]
+    assert first.cut == [(1, None)]  # type: ignore[attr-defined]  # never read: length unknown
+    assert second == ["Beta", "fine"] and type(second) is list
+
+
+def test_cell_over_the_cap_but_parseable_is_cut_with_its_length(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRELEAD_MAX_CELL_CHARS", "1000")
+    path = _workbook(tmp_path / "long.xlsx", [["Company", "Remarks"], ["Acme", "é" * 1500]])
+    ((_, cells),) = read(path)[1]
+    assert cells == ["Acme", "é" * 1000]
+    assert cells.cut == [(1, 1500)]  # type: ignore[attr-defined]
+
+
+def test_default_cap_is_excels_own_cell_limit(tmp_path: Path) -> None:
+    """32,767 characters (what Excel itself can store) pass untouched."""
+    path = _workbook(tmp_path / "excel.xlsx", [["Company", "Remarks"], ["Acme", "x" * 32767]])
+    ((_, cells),) = read(path)[1]
+    assert type(cells) is list and len(cells[1]) == 32767
+
+
+def _workbook(path: Path, rows: list[list[object]]) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_zip_bomb_ratio_is_refused_before_inflating(tmp_path: Path) -> None:
+    """64 MiB of one letter compress about a thousand times: refused from the archive's
+    directory, naming the part, before anything is inflated."""
+    path = crafted_xlsx(
+        tmp_path / "bomb.xlsx", [["Company", "Remarks"], ["Acme", ""]], (2, 1, 64 << 20, "A")
+    )
+    assert path.stat().st_size < 200_000
+    with pytest.raises(PreleadFileError, match=r"sharedStrings.xml' expands \d+ times .*zip bomb"):
+        read(path)
+
+
+def test_uncompressed_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRELEAD_XLSX_MAX_UNCOMPRESSED_BYTES", str(1 << 20))
+    path = crafted_xlsx(
+        tmp_path / "big.xlsx", [["Company", "Remarks"], ["Acme", ""]], (2, 1, 2 << 20, "ab")
+    )
+    with pytest.raises(PreleadFileError, match="more than 1048576 bytes uncompressed"):
+        read(path)
+
+
+def test_csv_line_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CSV of one endless line is refused at the cap, not read whole first."""
+    monkeypatch.setenv("PRELEAD_CSV_MAX_LINE_CHARS", "4096")
+    path = tmp_path / "endless.csv"
+    path.write_text("Company,Remarks\nAcme," + "z" * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(PreleadFileError, match="line 2 is longer than 4096 characters"):
+        read(path)
