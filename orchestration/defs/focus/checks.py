@@ -1,4 +1,5 @@
-"""Great Expectations suites of the Focus RT landing."""
+"""Great Expectations suites of the Focus RT landing (each checks only newly landed
+rows; line tables by their document's ``loaded_at``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from orchestration.checks import (
     epoch_days,
     gx_expectations,
     keys_and_amounts,
+    lines_of,
 )
 
 FOCUS_SALES_ORDERS = TableSuite(
@@ -20,7 +22,7 @@ FOCUS_SALES_ORDERS = TableSuite(
         gx_expectations().ExpectColumnValuesToBeBetween(column="doc_date_days", **date_window()),
         gx_expectations().ExpectColumnValuesToBeBetween(column="total", min_value=0),
     ],
-    description="Great Expectations: order numbers unique, dates in range, totals not negative.",
+    description="Great Expectations on new documents: order numbers unique, dates in range, totals not negative.",
 )
 
 FOCUS_INVOICES = TableSuite(
@@ -32,7 +34,7 @@ FOCUS_INVOICES = TableSuite(
         gx_expectations().ExpectColumnValuesToBeBetween(column="doc_date_days", **date_window()),
         gx_expectations().ExpectColumnValuesToBeBetween(column="total", min_value=0),
     ],
-    description="Great Expectations: invoice numbers unique, dates in range, totals not negative.",
+    description="Great Expectations on new documents: invoice numbers unique, dates in range, totals not negative.",
 )
 
 FOCUS_QC = TableSuite(
@@ -45,7 +47,7 @@ FOCUS_QC = TableSuite(
         gx_expectations().ExpectColumnValuesToBeInSet(column="result", value_set=["pass", "fail"]),
         gx_expectations().ExpectColumnValuesToNotBeNull(column="batch_no"),
     ],
-    description="Great Expectations: inspection numbers unique, dates in range, results "
+    description="Great Expectations on new documents: inspection numbers unique, dates in range, results "
     "pass/fail, batch numbers present.",
 )
 
@@ -58,14 +60,20 @@ SUITES: tuple[TableSuite, ...] = (
         ("doc_no", "line_no"),
         ("quantity", "amount"),
         "one row per order line, quantities and amounts not negative",
+        landed=lines_of("focus_sales_orders"),
     ),
     keys_and_amounts(
         "focus_invoice_lines",
         ("doc_no", "line_no"),
         ("quantity", "amount"),
         "one row per invoice line, quantities and amounts not negative",
+        landed=lines_of("focus_invoices"),
     ),
     keys_and_amounts(
-        "focus_qc_results", ("doc_no", "line_no"), (), "one row per QC parameter result"
+        "focus_qc_results",
+        ("doc_no", "line_no"),
+        (),
+        "one row per QC parameter result",
+        landed=lines_of("focus_qc_inspections"),
     ),
 )

@@ -45,7 +45,7 @@ EMAILS = TableSuite(
     columns=("email_key", "source_kind", "size_bytes", "sent_at", "from_addr"),
     expectations=_emails_expectations,
     derive=_emails_derive,
-    description="Great Expectations: keys present and unique, known source kinds, sizes "
+    description="Great Expectations on newly landed mail: keys present and unique, known source kinds, sizes "
     "positive, dates in range, senders present.",
 )
 

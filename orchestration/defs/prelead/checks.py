@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchestration.checks import TableSuite, gx_expectations, keys_and_amounts
+from orchestration.checks import TableSuite, gx_expectations, keys_and_amounts, lines_of
 
 
 def _reason_counts(frame: pd.DataFrame) -> pd.DataFrame:
@@ -18,6 +18,8 @@ PRELEAD_ROWS = TableSuite(
     asset=("raw", "prelead_rows"),
     columns=("batch", "row_no", "is_valid", "reason_codes", "gstin", "phone_e164"),
     derive=_reason_counts,
+    # a batch's rows land with it: the batch's loaded_at marks them
+    landed=lines_of("prelead_batches", "batch"),
     expectations=lambda: [
         gx_expectations().ExpectCompoundColumnsToBeUnique(column_list=["batch", "row_no"]),
         gx_expectations().ExpectColumnValuesToNotBeNull(column="is_valid"),
@@ -27,8 +29,8 @@ PRELEAD_ROWS = TableSuite(
             column="phone_e164", regex=r"^\+91[0-9]{10}$"
         ),
     ],
-    description="Great Expectations: one row per spreadsheet row, every invalid row with its "
-    "reasons, phones normalised to E.164.",
+    description="Great Expectations on new batches: one row per spreadsheet row, every "
+    "invalid row with its reasons, phones normalised to E.164.",
 )
 
 SUITES: tuple[TableSuite, ...] = (

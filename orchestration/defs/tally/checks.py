@@ -1,6 +1,8 @@
-"""Great Expectations suites of the Tally landing."""
+"""Great Expectations suites of the Tally landing (each checks only newly landed rows)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pandas as pd
 
@@ -10,6 +12,8 @@ from orchestration.checks import (
     epoch_days,
     gx_expectations,
     keys_and_amounts,
+    lines_of,
+    not_after_tomorrow,
 )
 
 
@@ -25,18 +29,31 @@ def _gstin_flags(frame: pd.DataFrame) -> pd.DataFrame:
 
 TALLY_STOCK_ITEMS = TableSuite(
     asset=("raw", "tally_stock_items"),
-    columns=("guid", "snapshot_at", "name", "closing_qty", "gst_rate"),
+    columns=("guid", "snapshot_at", "name", "gst_rate"),
     expectations=lambda: [
         gx_expectations().ExpectColumnValuesToNotBeNull(column="guid"),
         gx_expectations().ExpectCompoundColumnsToBeUnique(column_list=["guid", "snapshot_at"]),
         gx_expectations().ExpectColumnValuesToNotBeNull(column="name"),
-        gx_expectations().ExpectColumnValuesToBeBetween(column="closing_qty", min_value=0),
         gx_expectations().ExpectColumnValuesToBeInSet(
             column="gst_rate", value_set=[0, 0.25, 3, 5, 12, 18, 28]
         ),
     ],
-    description="Great Expectations: keys unique per snapshot, names present, stock never "
-    "negative, GST rates from the GST schedule.",
+    description="Great Expectations on new snapshots: keys unique per snapshot, names "
+    "present, GST rates from the GST schedule.",
+)
+
+#: Tally allows negative closing stock (goods billed before their purchase is entered), so
+#: it is a warning that names the items, never a block.
+TALLY_NEGATIVE_STOCK = TableSuite(
+    asset=("raw", "tally_stock_items"),
+    name="negative_stock",
+    columns=("name", "closing_qty", "guid"),  # the first column names the items
+    blocking=False,
+    expectations=lambda: [
+        gx_expectations().ExpectColumnValuesToBeBetween(column="closing_qty", min_value=0),
+    ],
+    description="Warning (non-blocking): new stock snapshots with a negative closing "
+    "quantity, which Tally allows.",
 )
 
 TALLY_LEDGERS = TableSuite(
@@ -59,6 +76,11 @@ TALLY_LEDGERS = TableSuite(
     "PANs well-formed.",
 )
 
+#: A post-dated voucher is legal in Tally; more than a year ahead is a wrong date.
+POST_DATED_LIMIT = timedelta(days=366)
+#: Share of new vouchers that must be dated no later than tomorrow (the rest post-dated).
+NOT_POST_DATED_RATIO = 0.9
+
 TALLY_VOUCHERS = TableSuite(
     asset=("raw", "tally_vouchers"),
     columns=("guid", "voucher_type", "voucher_date"),
@@ -68,19 +90,33 @@ TALLY_VOUCHERS = TableSuite(
         gx_expectations().ExpectColumnValuesToNotBeNull(column="voucher_type"),
         gx_expectations().ExpectColumnValuesToNotBeNull(column="voucher_date"),
         gx_expectations().ExpectColumnValuesToBeBetween(
-            column="voucher_date_days", **date_window()
+            column="voucher_date_days",
+            **date_window(ahead=POST_DATED_LIMIT),
+            description="voucher_date from 2000 to a year ahead",
+        ),
+        gx_expectations().ExpectColumnValuesToBeBetween(
+            column="voucher_date_days",
+            **not_after_tomorrow(),
+            mostly=NOT_POST_DATED_RATIO,
+            description="voucher_date not post-dated (mostly)",
         ),
     ],
-    description="Great Expectations: voucher keys unique, type present, dates in range.",
+    description="Great Expectations on new vouchers: keys unique, type present, dates from "
+    "2000 to a year ahead, at most 10% post-dated.",
 )
 
 SUITES: tuple[TableSuite, ...] = (
     TALLY_STOCK_ITEMS,
+    TALLY_NEGATIVE_STOCK,
     TALLY_LEDGERS,
     TALLY_VOUCHERS,
     keys_and_amounts("tally_stock_groups", ("guid",), (), "stock group keys present and unique"),
     # Tally signs line amounts by debit/credit, so only the keys are checked there
     keys_and_amounts(
-        "tally_voucher_lines", ("voucher_guid", "line_no"), (), "one row per voucher line"
+        "tally_voucher_lines",
+        ("voucher_guid", "line_no"),
+        (),
+        "one row per voucher line",
+        landed=lines_of("tally_vouchers", "voucher_guid", "guid"),
     ),
 )
