@@ -157,18 +157,17 @@ def test_the_app_role_reads_marts_and_cannot_write_raw(
 def test_the_app_role_may_insert_events_only(
     warehouse: psycopg.Connection, pebble_env: str, app_role: str, tmp_path: Path
 ) -> None:
-    if warehouse.execute("SELECT to_regclass('ops.events')").fetchone()[0] is None:
-        # what the event API's migration creates, in short
-        warehouse.execute(
-            "CREATE TABLE ops.events (event_id bigserial PRIMARY KEY, kind text NOT NULL,"
-            " at timestamptz NOT NULL DEFAULT now())"
-        )
+    # ops.events comes from migration 0005 (tests/platform/test_events.py tests the API)
     url = db.ensure_app_role(pebble_env, role=app_role, password_file=tmp_path / "pw")
     assert url is not None
     with psycopg.connect(url, autocommit=True) as app:
-        app.execute("INSERT INTO ops.events (kind) VALUES ('card_moved')")
+        app.execute(
+            "INSERT INTO ops.events (event_id, event_type, entity_type, entity_id,"
+            " entity_version, actor, payload, occurred_at) VALUES (gen_random_uuid(),"
+            " 'CardMoved', 'card', 't1', 1, 'priya', '{\"to\": \"done\"}', now())"
+        )
         assert app.execute("SELECT count(*) FROM ops.events").fetchone()[0] >= 1
-        for statement in ("UPDATE ops.events SET kind = 'x'", "DELETE FROM ops.events"):
+        for statement in ("UPDATE ops.events SET actor = 'x'", "DELETE FROM ops.events"):
             with pytest.raises(errors.InsufficientPrivilege):
                 app.execute(statement)
 
