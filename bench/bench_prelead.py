@@ -207,6 +207,44 @@ def write_leads_csv(path: Path, rows: int, seed: int = 7) -> None:
                 recent[rng.randrange(1000)] = row
 
 
+class _TreeSampler:
+    """Samples the loader's descendants every 0.2 s, from the benchmark's own process (a
+    sampling thread inside the loader would change how it starts its workers). Workers
+    started from a fork server are the loader's grandchildren, which ``RUSAGE_CHILDREN``
+    never sees."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        import psutil
+
+        self._me = psutil.Process(pid)
+        self._stop = threading.Event()
+        self.cpu: dict[int, float] = {}
+        self.peak_rss = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.wait(0.2):
+            for child in self._me.children(recursive=True):
+                try:
+                    times, rss = child.cpu_times(), child.memory_info().rss
+                except psutil.Error:
+                    continue
+                self.cpu[child.pid] = times.user + times.system
+                self.peak_rss = max(self.peak_rss, rss)
+
+    def __enter__(self) -> _TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _load_child(path: str, batch: str, workers: int | None) -> None:
     """Runs in the child process: load one file and print the timing as JSON."""
     import resource
@@ -278,8 +316,19 @@ def main() -> None:
             command = [sys.executable, __file__, "--load-child", str(path), batch]
             if args.workers is not None:
                 command += ["--workers", str(args.workers)]
-            out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
-            result = json.loads(out.stdout.strip().splitlines()[-1])
+            loader = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+            with _TreeSampler(loader.pid) as tree:
+                stdout, _ = loader.communicate()
+            if loader.returncode:
+                raise SystemExit(f"the loader failed with exit code {loader.returncode}")
+            result = json.loads(stdout.strip().splitlines()[-1])
+            # the workers seen by sampling (covers fork-server workers, grandchildren)
+            result["workers_cpu_seconds"] = max(
+                result["workers_cpu_seconds"], round(sum(tree.cpu.values()), 2)
+            )
+            result["worker_peak_rss_mb"] = max(
+                result["worker_peak_rss_mb"], round(tree.peak_rss / 2**20, 1)
+            )
             result["file_mb"] = round(path.stat().st_size / 1e6, 1)
             result["generate_seconds"] = round(generated, 2)
             results.append(result)

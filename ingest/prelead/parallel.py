@@ -88,8 +88,21 @@ def _chunks(rows: Iterator[tuple[int, list[str | None]]], size: int, pack: bool)
             yield row_nos, [cells for _, cells in batch]
 
 
+def _single_threaded() -> bool:
+    """Whether this process runs one thread, native threads included (Linux: /proc)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
 def _context() -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    """Fork when nothing else runs in this process (the CLI: cheapest, nothing to re-import);
+    otherwise workers fork from a fork server, a fresh single-threaded process."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and _single_threaded():
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
         return context
@@ -98,11 +111,10 @@ def _context() -> multiprocessing.context.BaseContext:
 
 def validated_in_parallel(table: Table, batch: str, workers: int) -> Iterator[ValidatedChunk]:
     """Every data row validated by ``workers`` processes, in file order, chunk by chunk."""
-    # Never fork the loading process itself: it may hold threads (Dagster, the encoder's thread
-    # pool, the vector store) whose locks a forked child would inherit locked and wait on forever.
-    # A fork server is a fresh single-threaded process that has imported the validators once;
-    # workers fork from it. The caller's main module must be import-safe (a main guard), as
-    # with spawn.
+    # Never fork a process that runs other threads (Dagster, the encoder's thread pool, the
+    # vector store): a forked child inherits their locks as they were, possibly held, and
+    # waits on them forever. The caller's main module must be import-safe (a main guard)
+    # for the fork server, as with spawn.
     context = _context()
     pack = table.source.kind == "csv" and not table.source.has_separator_bytes
     chunks = _chunks(table.rows, CHUNK_ROWS, pack)

@@ -487,3 +487,34 @@ def test_csv_cell_over_the_cap_across_lines_refuses_the_file(warehouse, tmp_path
     path.write_text(f'Company,Remarks\nAcme,"{body}"\n', encoding="utf-8")
     with pytest.raises(PreleadFileError, match="row 2 has a quoted cell spanning several lines"):
         load_file(path, "multiline")
+
+
+def test_workers_fork_only_from_a_single_threaded_process() -> None:
+    # A forked child inherits other threads' locks as they were (possibly held) and can wait
+    # on them forever: CI once hung 80 minutes that way. With another thread running, the
+    # workers must come from a fork server (or spawn), never a fork of this process.
+    import subprocess
+    import sys
+    import threading
+
+    from ingest.prelead import parallel
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert parallel._context().get_start_method() != "fork"
+    finally:
+        release.set()
+        other.join()
+    alone = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from ingest.prelead import parallel; print(parallel._context().get_start_method())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert alone.stdout.strip() == "fork"
