@@ -47,6 +47,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         world = Path(home) / "world"
         generate_world(world, seed=7, scale=args.scale)
+        # the sources are configured (the simulators below), so the demo is off: the model is
+        # trained on a world of its own, as in a demo home, never on the mail it scores
+        training = Path(home) / "training"
+        generate_world(training, seed=8, scale=args.scale)
         leads = Path(home) / "drops" / "prelead"
         leads.mkdir(parents=True)
         for path in (world / "prelead").glob("batch_*"):
@@ -54,6 +58,7 @@ def main() -> None:
         tally, focus = TallySimulator(world, port=0), FocusSimulator(world, port=0)
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env["PEBBLE_HOME"] = home
+        env["PEBBLE_TRAINING_DIR"] = str(training)
         env["PEBBLE_MAIL_DROP_DIR"] = str(world / "mail" / "maildir")
         env["TALLY_URL"], env["FOCUS_URL"] = tally.start(), focus.start()
         _, first = timed([sys.executable, "-c", START_DB], env)

@@ -7,6 +7,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.defs import dbt, focus, mail, ml, prelead, tally
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project
+from orchestration.landing import shared_table_specs
 from orchestration.resources import WarehouseResource
 
 defs = dg.Definitions.merge(
@@ -17,6 +18,7 @@ defs = dg.Definitions.merge(
     ml.defs,
     dbt.defs,
     dg.Definitions(
+        assets=shared_table_specs(),
         resources={
             "warehouse": WarehouseResource(),
             "dbt": DbtCliResource(
@@ -24,6 +26,6 @@ defs = dg.Definitions.merge(
                 # the dbt installed beside this interpreter, whatever PATH says
                 dbt_executable=str(DBT_EXECUTABLE),
             ),
-        }
+        },
     ),
 )

@@ -37,6 +37,29 @@ MAX_PARTS_SHOWN = 50
 #: ``sync(conn, config, run_id=..., **resources) -> LandReport``: calls the connector.
 Sync = Callable[..., Any]
 
+#: Raw tables every landing writes, which no one landing asset produces: declared once
+#: (shared_table_specs) so the dbt staging models that read them have a described upstream.
+SHARED_TABLES = {
+    "rejects": "Input any source could not land, with the reason and its raw payload "
+    "(one table for every source; each landing reports its own open rejects).",
+    "ingest_cursors": "Where each incremental pull resumes (Tally ALTERIDs, Focus RT dates, "
+    "IMAP UIDs), per source and cursor key.",
+}
+
+
+def shared_table_specs() -> list[dg.AssetSpec]:
+    """The shared raw tables as external assets (written as a side effect of landings)."""
+    return [
+        dg.AssetSpec(
+            ["raw", table],
+            description=text,
+            group_name="ingest_common",
+            kinds={"python", "postgres"},
+            owners=OWNERS,
+        )
+        for table, text in SHARED_TABLES.items()
+    ]
+
 
 def landing_asset(
     *,

@@ -16,6 +16,8 @@ TABLES = {
     "emails": "Customer emails, one row per distinct raw message (keyed by the SHA-256 of "
     "its bytes), from the mail drop folder and IMAP.",
     "mailbox_routes": "Which shared mailbox feeds which stream (seeded once; the app edits it).",
+    "email_attachments": "Attachments of landed emails (name, type, size, SHA-256; the bytes "
+    "are in the content store).",
 }
 
 
