@@ -12,7 +12,10 @@ def _keys() -> set[str]:
 def test_asset_keys_follow_the_warehouse() -> None:
     keys = _keys()
     assert {"raw/emails", "staging/stg_mail__emails", "marts/email_cards"} <= keys
-    assert all(key.split("/")[0] in {"raw", "staging", "marts", "ml"} for key in keys)
+    assert all(
+        key.split("/")[0] in {"raw", "staging", "intermediate", "marts", "ml", "ops"}
+        for key in keys
+    )
 
 
 def test_dbt_models_are_downstream_of_raw_assets() -> None:
