@@ -4,7 +4,7 @@ import json
 
 import dagster as dg
 
-from orchestration.defs.dbt.assets import pebble_dbt_models
+from orchestration.defs.dbt.assets import pebble_dbt_cards, pebble_dbt_warehouse
 from orchestration.defs.dbt.project import dbt_project
 
 
@@ -39,4 +39,4 @@ def _written_outside_dagster() -> list[dg.AssetSpec]:
     ]
 
 
-defs = dg.Definitions(assets=[pebble_dbt_models, *_written_outside_dagster()])
+defs = dg.Definitions(assets=[pebble_dbt_cards, pebble_dbt_warehouse, *_written_outside_dagster()])

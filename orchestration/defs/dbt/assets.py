@@ -33,14 +33,43 @@ class PebbleDbtTranslator(DagsterDbtTranslator):
         return ["team:analytics"]
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=PebbleDbtTranslator(
-        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-    ),
+#: The models the cards need, built in a step of their own: mail, ML predictions, people's
+#: events, lead lists and the rejects, up to ``email_cards``. An ERP outage skips only the
+#: other step (Dagster skips a whole step when one of its upstream steps failed), so mail is
+#: still carded while Tally or Focus RT is down.
+CARDS_SELECT = (
+    "resource_type:seed +email_cards path:models/staging/mail path:models/staging/ml "
+    "path:models/staging/ops path:models/staging/prelead path:models/staging/ingest"
 )
-def pebble_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """Builds (runs and tests) the dbt models: staging views and the marts the app reads."""
-    os.environ.update(db.dbt_env())  # the profile follows Pebble's database resolution
-    yield from dbt.cli(["build"], context=context).stream()
+
+
+def _dbt_step(name: str, description: str, select: str, exclude: str | None = None):
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        name=name,
+        select=select,
+        exclude=exclude,
+        dagster_dbt_translator=PebbleDbtTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        ),
+    )
+    def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        os.environ.update(db.dbt_env())  # the profile follows Pebble's database resolution
+        yield from dbt.cli(["build"], context=context).stream()
+
+    _models.__doc__ = description
+    return _models
+
+
+pebble_dbt_cards = _dbt_step(
+    "pebble_dbt_cards",
+    "Builds (runs and tests) the models the Kanban cards need: mail, ML, events, leads.",
+    CARDS_SELECT,
+)
+pebble_dbt_warehouse = _dbt_step(
+    "pebble_dbt_warehouse",
+    "Builds (runs and tests) the rest: ERP staging and marts, the CRM master, the activity stream.",
+    "fqn:*",
+    exclude=CARDS_SELECT,
+)
