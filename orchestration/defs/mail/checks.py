@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from orchestration.checks import TableSuite, gx_expectations
+from orchestration.checks import TableSuite, gx_expectations, keys_and_amounts, lines_of
 
 
 def _emails_expectations() -> list:
@@ -49,4 +49,12 @@ EMAILS = TableSuite(
     "positive, dates in range, senders present.",
 )
 
-SUITES: tuple[TableSuite, ...] = (EMAILS,)
+ATTACHMENTS = keys_and_amounts(
+    "email_attachments",
+    keys=("email_key", "sha256"),
+    amounts=("size_bytes",),
+    what="each attachment once per email, sizes not negative",
+    landed=lines_of("emails", key="email_key"),
+)
+
+SUITES: tuple[TableSuite, ...] = (EMAILS, ATTACHMENTS)
