@@ -53,14 +53,30 @@ def _public_entity(entity: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Metrics blocks shown after training: key and row label.
+_METRIC_BLOCKS = (
+    ("heldout", "held-out split"),
+    ("handwritten", "hand-written v2 (fresh)"),
+    ("handwritten_v1", "hand-written v1 (frozen, leaked)"),
+)
+
+
 def _metrics_table(metrics: dict[str, Any]) -> Any:
     from rich.table import Table
+
+    from ml.train import MODEL_NAMES
 
     table = Table(title=f"Classifier {metrics.get('version', '')}")
     for col in ("data", "model", "n", "stream F1", "intent F1", "accuracy", "ECE", "review"):
         table.add_column(col, justify="right" if col not in ("data", "model") else "left")
-    for data_name, label in (("heldout", "held-out split"), ("handwritten", "hand-written set")):
-        for model_name, report in (metrics.get(data_name) or {}).items():
+    for data_name, label in _METRIC_BLOCKS:
+        block = metrics.get(data_name) or {}
+        if data_name == "heldout" and block.get("measures"):
+            label = f"held-out ({block['measures']})"
+        for model_name in MODEL_NAMES:
+            report = block.get(model_name)
+            if not report:
+                continue
             table.add_row(
                 label,
                 model_name,
@@ -225,5 +241,5 @@ def register(app: typer.Typer) -> None:
         console.print(_metrics_table(artifact.metrics))
         weak = _weak_intents(artifact.metrics)
         if weak:
-            console.print(f"Intents below 0.85 F1 on the hand-written set: {', '.join(weak)}")
+            console.print(f"Intents below 0.85 F1 on the hand-written v2 set: {', '.join(weak)}")
         console.print(f"Model {artifact.version} at {artifact.path} is now the latest.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -97,4 +98,32 @@ def classification_report(
         "per_intent_f1": {
             k: round(float(v), 4) for k, v in zip(intent_labels, per_intent, strict=True)
         },
+    }
+
+
+def _word_ngrams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def split_overlap(
+    train_texts: Sequence[str],
+    test_texts: Sequence[str],
+    train_subjects: Sequence[str],
+    test_subjects: Sequence[str],
+    n: int = 5,
+) -> dict[str, float | int]:
+    """How much of a test split's text the training split already holds: the share of the
+    test emails' distinct word `n`-grams (per email) found in training, and how many test
+    subjects occur verbatim in training. High values mean a split measures template fit."""
+    seen: set[tuple[str, ...]] = set()
+    for text in train_texts:
+        seen |= _word_ngrams(text, n)
+    grams = [_word_ngrams(text, n) for text in test_texts]
+    total = sum(len(g) for g in grams)
+    shared = sum(len(g & seen) for g in grams)
+    known = set(train_subjects)
+    return {
+        f"test_{n}grams_in_train": round(shared / total, 4) if total else 0.0,
+        "test_subjects_in_train": sum(1 for s in test_subjects if s in known),
     }

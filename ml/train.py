@@ -1,8 +1,11 @@
 """Training the email classifier and its TF-IDF baseline, side by side.
 
 `train` learns from labelled emails (the demo world, human corrections), keeps a
-stratified held-out split for honest metrics, fits a temperature on out-of-fold
-predictions for calibration, and writes a versioned artifact. The version is a hash of
+held-out split for metrics, fits a temperature on out-of-fold predictions for
+calibration, and writes a versioned artifact. The held-out split is grouped: no thread and
+no generator template lies on both sides (`group_split`), so it measures mail of unseen
+phrasings, not how well the model fits the templates it was trained on; the metrics say
+which of the two it measured (`metrics["heldout"]["measures"]`). The version is a hash of
 everything that determines the model (training data, labels, encoder identity and
 hyper-parameters), so the same data always yields the same version and re-training it
 is a no-op.
@@ -15,7 +18,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,18 +27,24 @@ import numpy as np
 
 from ml import store
 from ml.classifier import EmailClassifier, Head, decide, softmax
-from ml.data import LabelledEmail, corrections_to_examples
+from ml.data import EVAL_SET_MEASURES, LabelledEmail, corrections_to_examples
 from ml.encoder import Encoder, EncoderConfig, get_encoder
 from ml.finetune import FineTuneConfig, fine_tune
-from ml.metrics import classification_report, expected_calibration_error, reliability_bins
+from ml.metrics import (
+    classification_report,
+    expected_calibration_error,
+    reliability_bins,
+    split_overlap,
+)
 from ml.pipeline import lead_at_risk
 from ml.taxonomy import INTENTS, OTHER, stream_of
 from ml.text import classification_text, extraction_text
 
 log = logging.getLogger(__name__)
 
-#: Bumped when the artifact layout or training procedure changes meaning.
-ARTIFACT_FORMAT = 2
+#: Bumped when the artifact layout or training procedure changes meaning
+#: (3: held-out split grouped by thread and template).
+ARTIFACT_FORMAT = 3
 #: The fine-tuned encoder's weights inside an artifact folder.
 ENCODER_WEIGHTS = "encoder.safetensors"
 
@@ -45,7 +54,8 @@ class TrainConfig:
     """Hyper-parameters; all of them go into the version hash."""
 
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
-    #: Fraction of each intent held out for metrics (never trained on).
+    #: Fraction of each intent held out for metrics (never trained on), in whole groups of
+    #: thread and template (see `group_split`).
     test_fraction: float = 0.15
     seed: int = 7
     #: Inverse L2 strength of the logistic-regression head.
@@ -83,7 +93,7 @@ def fingerprint(examples: Sequence[LabelledEmail], config: TrainConfig, encoder_
     }
     digest.update(json.dumps(header, sort_keys=True).encode())
     for ex in examples:
-        record = [ex.source, ex.subject, ex.body, ex.stream, ex.intent]
+        record = [ex.source, ex.subject, ex.body, ex.stream, ex.intent, ex.thread, ex.template]
         digest.update(json.dumps(record, ensure_ascii=False).encode())
         digest.update(b"\n")
     return digest.hexdigest()[:16]
@@ -116,6 +126,108 @@ def stratified_split(
     test_set = set(test)
     train = np.array([i for i in range(len(labels)) if i not in test_set], dtype=np.int64)
     return train, np.array(sorted(test_set), dtype=np.int64)
+
+
+#: What the held-out metrics measure, by how the split could be made.
+HELDOUT_UNSEEN = "unseen_template_families_and_threads"
+HELDOUT_TEMPLATE_FIT = "template_fit_no_group_ids"
+
+
+def split_groups(examples: Sequence[LabelledEmail]) -> list[tuple[str, ...]]:
+    """Per example, the keys that tie it to others: its thread, and for the first message of
+    a thread (in corpus order) the generator template it was written from.
+
+    A conversation's family is the template of its opening message; replies and follow-ups
+    go with their thread. Their own templates are short lines shared by every intent ("any
+    update?"); joining threads by them would chain half the corpus into one group.
+    """
+    seen: set[str] = set()
+    groups: list[tuple[str, ...]] = []
+    for e in examples:
+        keys: list[str] = []
+        if e.template and (not e.thread or e.thread not in seen):
+            keys.append(f"template:{e.template}")
+        if e.thread:
+            keys.append(f"thread:{e.thread}")
+            seen.add(e.thread)
+        groups.append(tuple(keys))
+    return groups
+
+
+def _components(groups: Sequence[Sequence[str]]) -> list[list[int]]:
+    """Rows joined when they share any key (union-find), each component sorted, in order of
+    its first row; a row without keys is a component of its own."""
+    parent = list(range(len(groups)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, keys in enumerate(groups):
+        for key in keys:
+            if key in first:
+                a, b = root(i), root(first[key])
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            else:
+                first[key] = i
+    members: dict[int, list[int]] = {}
+    for i in range(len(groups)):
+        members.setdefault(root(i), []).append(i)
+    return [members[r] for r in sorted(members)]
+
+
+def group_split(
+    labels: Sequence[str],
+    groups: Sequence[Sequence[str]],
+    test_fraction: float,
+    seed: int,
+    locked: Sequence[bool] = (),
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) indices with no group key on both sides, each label's test share ~
+    `test_fraction`.
+
+    Rows sharing a key (a thread, a template) are one component, and components go wholly to
+    one side: whole components are drawn at random until each label has its share; one that
+    would overshoot a label's share by more than a fifth stays in training. Labels with fewer
+    than 4 examples and components holding a `locked` row (human corrections) stay in
+    training. Without any keys this is a stratified split of single rows.
+    """
+    counts = Counter(labels)
+    need = {label: round(n * test_fraction) for label, n in counts.items() if n >= 4}
+    need = {label: max(1, n) for label, n in need.items()}
+    components = _components(groups)
+    taken: Counter[str] = Counter()
+    test: list[int] = []
+    for k in np.random.default_rng(seed).permutation(len(components)):
+        rows = components[k]
+        if locked and any(locked[i] for i in rows):
+            continue
+        size = Counter(labels[i] for i in rows)
+        if any(label not in need for label in size):
+            continue
+        if not any(taken[label] < need[label] for label in size):
+            continue
+        if any(taken[label] + n > need[label] * 1.2 + 1 for label, n in size.items()):
+            continue
+        taken.update(size)
+        test.extend(rows)
+    test_set = set(test)
+    train = np.array([i for i in range(len(labels)) if i not in test_set], dtype=np.int64)
+    return train, np.array(sorted(test_set), dtype=np.int64)
+
+
+def heldout_measures(groups: Sequence[Sequence[str]]) -> str:
+    """What a split over these groups measures: unseen phrasings only when the examples
+    carry group ids (generated mail with its template and thread recorded)."""
+    return (
+        HELDOUT_UNSEEN
+        if any(any(k.startswith("template:") for k in g) for g in groups)
+        else (HELDOUT_TEMPLATE_FIT)
+    )
 
 
 def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
@@ -370,19 +482,21 @@ def train(
     *,
     config: TrainConfig | None = None,
     home: Path | None = None,
-    eval_examples: Sequence[LabelledEmail] | None = None,
+    eval_examples: Sequence[LabelledEmail] | Mapping[str, Sequence[LabelledEmail]] | None = None,
     force: bool = False,
     make_latest: bool = True,
 ) -> ModelArtifact:
     """Train (or reuse) the classifier for these examples and return its stored artifact.
 
     `corrections` are human-labelled `(text, stream, intent)` triples; they always train and
-    weigh more than generated mail. `eval_examples` (the hand-written set) are only
-    measured, after training, and reported under `metrics["handwritten"]`; they never
-    influence the model. Unless `force`, an artifact already stored under the same version
-    is returned as is.
+    weigh more than generated mail. `eval_examples` (hand-written sets: one, reported under
+    `metrics["handwritten"]`, or a mapping of metrics key -> set, see
+    `ml.data.load_eval_sets`) are only measured, after training; they never influence the
+    model. Unless `force`, an artifact already stored under the same version is returned as
+    is.
     """
     config = config or TrainConfig()
+    eval_sets = _eval_sets(eval_examples)
     data = list(examples) + corrections_to_examples(corrections)
     if not data:
         raise ValueError("no training examples")
@@ -393,7 +507,7 @@ def train(
         metrics = json.loads((existing / "metrics.json").read_text(encoding="utf-8"))
         # A stored model measured without the evaluation set asked for now is retrained
         # (identically) so that the baseline can be measured beside it.
-        if not eval_examples or "handwritten" in metrics:
+        if all(name in metrics for name in eval_sets):
             if make_latest:
                 store.set_latest(version, home)
             return ModelArtifact(version, existing, metrics, reused=True)
@@ -402,7 +516,8 @@ def train(
     texts = [classification_text(e.subject, e.body) for e in data]
     labels = [e.intent for e in data]
     locked = [e.source == "correction" for e in data]
-    train_idx, test_idx = stratified_split(labels, config.test_fraction, config.seed, locked)
+    groups = split_groups(data)
+    train_idx, test_idx = group_split(labels, groups, config.test_fraction, config.seed, locked)
     weights = np.array([config.correction_weight if lk else 1.0 for lk in locked])
 
     classes = tuple(i for i in INTENTS if i in set(labels))
@@ -424,7 +539,19 @@ def train(
         baseline = BaselineModel(config).fit(
             [texts[i] for i in train_idx], [labels[i] for i in train_idx], weights[train_idx]
         )
-        metrics: dict[str, Any] = {"version": version, "heldout": {}}
+        metrics: dict[str, Any] = {
+            "version": version,
+            "heldout": {
+                "measures": heldout_measures(groups),
+                "n_test": int(len(test_idx)),
+                "overlap": split_overlap(
+                    [texts[i] for i in train_idx],
+                    [texts[i] for i in test_idx],
+                    [data[i].subject for i in train_idx],
+                    [data[i].subject for i in test_idx],
+                ),
+            },
+        }
         if len(test):
             x_test = fitted.x_test
             test_entities = _business_entities(test)
@@ -483,13 +610,35 @@ def train(
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
-    if eval_examples:
-        metrics["handwritten"] = evaluate(path, eval_examples, baseline)
+    if eval_sets:
+        for name, examples_of_set in eval_sets.items():
+            metrics[name] = {
+                "measures": EVAL_SET_MEASURES.get(name, "hand-written mail"),
+                **evaluate(path, examples_of_set, baseline),
+            }
         _write_json(path / "metrics.json", metrics)
     if make_latest:
         store.set_latest(version, home)
     log.info("trained classifier %s in %.1fs", version, train_seconds)
     return ModelArtifact(version, path, metrics)
+
+
+def _eval_sets(
+    eval_examples: Sequence[LabelledEmail] | Mapping[str, Sequence[LabelledEmail]] | None,
+) -> dict[str, Sequence[LabelledEmail]]:
+    """Named, non-empty evaluation sets; a bare sequence is the one `handwritten` set."""
+    if not eval_examples:
+        return {}
+    named = (
+        dict(eval_examples)
+        if isinstance(eval_examples, Mapping)
+        else {"handwritten": eval_examples}
+    )
+    return {name: examples for name, examples in named.items() if examples}
+
+
+#: The reports of a metrics block (a block also holds labels such as `measures`).
+MODEL_NAMES = ("transformer", "baseline")
 
 
 def _write_json(path: Path, payload: Any) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ml.bootstrap import HANDWRITTEN_EVAL
-from ml.data import LabelledEmail, load_jsonl_examples, load_world_examples
+from ml.bootstrap import HANDWRITTEN_SETS
+from ml.data import LabelledEmail, load_eval_sets, load_world_examples
 from ml.train import ModelArtifact, train
 
 #: The default model's training corpus (seed 8, scale 1: ~2,700 emails, generated in seconds
@@ -60,9 +60,8 @@ def model_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def artifact(world_examples: list[LabelledEmail], model_home: Path) -> ModelArtifact:
-    """The session's model; measured (only) on the hand-written set when it is present."""
-    evaluation = load_jsonl_examples(HANDWRITTEN_EVAL) if HANDWRITTEN_EVAL.is_file() else None
-    return train(world_examples, home=model_home, eval_examples=evaluation)
+    """The session's model; measured (only) on the hand-written sets that are present."""
+    return train(world_examples, home=model_home, eval_examples=load_eval_sets(HANDWRITTEN_SETS))
 
 
 @pytest.fixture

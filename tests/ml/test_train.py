@@ -4,15 +4,21 @@ import numpy as np
 import pytest
 
 from ml import store
-from ml.data import LabelledEmail
+from ml.data import LabelledEmail, load_world_examples
 from ml.encoder import EncoderConfig, get_encoder
 from ml.finetune import FineTuneConfig
 from ml.taxonomy import INTENTS, stream_of
 from ml.train import (
     ENCODER_WEIGHTS,
+    HELDOUT_TEMPLATE_FIT,
+    HELDOUT_UNSEEN,
+    MODEL_NAMES,
     ModelArtifact,
     TrainConfig,
     fingerprint,
+    group_split,
+    heldout_measures,
+    split_groups,
     stratified_split,
     train,
 )
@@ -47,9 +53,13 @@ def test_artifact_is_complete_and_latest(artifact: ModelArtifact, model_home) ->
 
 def test_heldout_metrics_for_both_models(artifact: ModelArtifact) -> None:
     heldout = artifact.metrics["heldout"]
-    assert set(heldout) == {"transformer", "baseline"}
-    for report in heldout.values():
-        assert report["n"] > 50
+    assert set(heldout) == {"measures", "n_test", "overlap", *MODEL_NAMES}
+    # The generated corpus records templates and threads: the split holds out whole ones,
+    # and the metrics say so, with how much text the test split still shares with training.
+    assert heldout["measures"] == HELDOUT_UNSEEN
+    assert 0.0 < heldout["overlap"]["test_5grams_in_train"] < 1.0
+    for report in (heldout[name] for name in MODEL_NAMES):
+        assert report["n"] == heldout["n_test"] > 50
         assert 0.0 <= report["ece"] <= 1.0
     # Generated mail is regular enough that held-out accuracy is high for the encoder.
     assert heldout["transformer"]["stream_macro_f1"] >= 0.95
@@ -66,6 +76,77 @@ def test_split_is_stratified_deterministic_and_keeps_corrections() -> None:
     assert "c" not in test_labels  # too rare to hold out
     assert 62 not in test_a
     assert sorted(train_a.tolist() + test_a.tolist()) == list(range(63))
+
+
+def _keys_on_both_sides(groups, train_idx, test_idx) -> set[str]:
+    train_keys = {k for i in train_idx for k in groups[i]}
+    return {k for i in test_idx for k in groups[i]} & train_keys
+
+
+def test_world_split_shares_no_thread_and_no_template(tiny_world) -> None:
+    """On generated mail, no thread and no conversation template lies on both sides of the
+    held-out split (a stratified split of single emails shares hundreds), every intent is
+    held out at about the configured share, and the split is deterministic."""
+    examples = load_world_examples(tiny_world)
+    assert all(e.thread and e.template for e in examples)  # the generator records both
+    # An auto-reply to our reply joins the thread our reply belongs to.
+    thread_of = {e.key: e.thread for e in examples}
+    assert all(thread_of[e.thread] == e.thread for e in examples if e.thread in thread_of)
+    labels = [e.intent for e in examples]
+    groups = split_groups(examples)
+    train_idx, test_idx = group_split(labels, groups, 0.15, seed=7)
+    assert not _keys_on_both_sides(groups, train_idx, test_idx)
+    assert _keys_on_both_sides(groups, *stratified_split(labels, 0.15, seed=7))
+    test_threads = {examples[i].thread for i in test_idx}
+    assert not any(examples[i].thread in test_threads for i in train_idx)
+    shares = {
+        intent: sum(labels[i] == intent for i in test_idx) / labels.count(intent)
+        for intent in set(labels)
+        if labels.count(intent) >= 20
+    }
+    assert all(0.05 <= share <= 0.3 for share in shares.values()), shares
+    again = group_split(labels, groups, 0.15, seed=7)
+    assert np.array_equal(again[1], test_idx)
+    assert heldout_measures(groups) == HELDOUT_UNSEEN
+
+
+def test_group_split_keeps_linked_rows_together() -> None:
+    """Rows chained by shared keys move as one; locked rows and their groups always train;
+    rows without keys split like single emails and the split says it measures template fit."""
+    labels = ["a"] * 40 + ["b"] * 40
+    # a chain: rows 0-9 each share a key with the next
+    groups = [(f"k{i}", f"k{i + 1}") if i < 10 else (f"solo{i}",) for i in range(80)]
+    groups[50] = ("k3",)  # a "b" row tied into the chain
+    locked = [False] * 79 + [True]
+    groups[79] = ("shared",)
+    groups[78] = ("shared",)
+    for seed in range(20):
+        train_idx, test_idx = group_split(labels, groups, 0.25, seed=seed, locked=locked)
+        chain = set(range(10)) | {50}
+        test = set(test_idx.tolist())
+        assert chain <= test or not chain & test
+        assert 78 not in test and 79 not in test
+        assert sorted(train_idx.tolist() + test_idx.tolist()) == list(range(80))
+    plain = [()] * 80
+    _, test_idx = group_split(labels, plain, 0.25, seed=1)
+    assert [labels[i] for i in test_idx].count("a") == 10
+    assert heldout_measures(plain) == HELDOUT_TEMPLATE_FIT
+
+
+def test_replies_join_their_thread_not_their_template() -> None:
+    """A thread's family is its first message's template; a reply carries only its thread."""
+    mails = [
+        LabelledEmail("m1", "Rate", "x", "crm", "price_enquiry", thread="t1", template="A"),
+        LabelledEmail("m2", "Re: Rate", "y", "crm", "price_enquiry", thread="t1", template="R"),
+        LabelledEmail("m3", "COA", "z", "erp", "coa_request", thread="t3", template="B"),
+        LabelledEmail("m4", "Re: COA", "w", "erp", "coa_request", thread="t3", template="R"),
+    ]
+    assert split_groups(mails) == [
+        ("template:A", "thread:t1"),
+        ("thread:t1",),
+        ("template:B", "thread:t3"),
+        ("thread:t3",),
+    ]
 
 
 def test_fingerprint_tracks_data_and_config() -> None:

@@ -255,7 +255,14 @@ class AutomaticMail(MailroomBase):
             mailbox,
             raw,
             self.truth(
-                mid, at, "auto_reply", None, dedupe_entities(entities), sender[1], "inbound"
+                mid,
+                at,
+                "auto_reply",
+                None,
+                dedupe_entities(entities),
+                sender[1],
+                "inbound",
+                template=body_t,
             ),
         )
 
@@ -265,14 +272,15 @@ class AutomaticMail(MailroomBase):
         staff = rng.choice(OUR_STAFF[mailbox])
         orig_mid = self.message_id(OUR_DOMAIN)
         mid = self.message_id("mx.pebbledemo.in")
-        code = rng.choice(
+        code_template = rng.choice(
             (
                 "550 5.1.1 <{a}>: Recipient address rejected: User unknown",
                 "552 5.2.2 <{a}>: Mailbox full",
                 "550 5.4.1 Recipient address rejected: Access denied",
                 "554 5.7.1 <{a}>: Relay access denied",
             )
-        ).format(a=bad_address)
+        )
+        code = code_template.format(a=bad_address)
         report = MIMEMultipart("report", report_type="delivery-status")
         report["From"] = formataddr(("Mail Delivery System", f"MAILER-DAEMON@mx.{OUR_DOMAIN}"))
         report["To"] = f"{staff[1]}@{OUR_DOMAIN}"
@@ -319,5 +327,14 @@ class AutomaticMail(MailroomBase):
             when,
             mailbox,
             raw,
-            self.truth(mid, when, "auto_reply", None, [], "MAILER-DAEMON", "inbound"),
+            self.truth(
+                mid,
+                when,
+                "auto_reply",
+                None,
+                [],
+                "MAILER-DAEMON",
+                "inbound",
+                template=code_template,
+            ),
         )

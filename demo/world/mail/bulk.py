@@ -198,6 +198,7 @@ class BulkMail(MailroomBase):
                 dedupe_entities(subj.entities + d.entities),
                 sender[1],
                 "inbound",
+                template=chosen[0] if chosen else parts[0],
             ),
         )
 
@@ -221,9 +222,8 @@ class BulkMail(MailroomBase):
             subj, rng.choice(templates.SUBJECTS["tender_notice"]), slots, noisy=False
         )
         d = Draft(rng, "formal")
-        self.composer.render(
-            d, rng.choice(templates.BODIES["tender_notice"]["formal"]), slots, noisy=False
-        )
+        body_template = rng.choice(templates.BODIES["tender_notice"]["formal"])
+        self.composer.render(d, body_template, slots, noisy=False)
         d.say("\n\nThis is a system generated alert. Please do not reply.\n", False)
         mailbox = rng.choices(*MAILBOX_CHOICE["tender_notice"])[0]
         mid = self.message_id(portal[1].split("@")[1])
@@ -250,5 +250,6 @@ class BulkMail(MailroomBase):
                 dedupe_entities(subj.entities + d.entities),
                 portal[1],
                 "inbound",
+                template=body_template,
             ),
         )

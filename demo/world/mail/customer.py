@@ -98,6 +98,7 @@ class CustomerMail(AutomaticMail):
         subj = Draft(rng, "caps" if style == "caps" else "formal", abbrev=shape == "subject_only")
         if shape == "subject_only":
             subject_template = pick(rng, book.subject_only, slots)
+            main_template = subject_template
         elif rng.random() < 0.1:
             subject_template = pick(rng, templates.VAGUE_SUBJECTS, slots)
         else:
@@ -117,7 +118,8 @@ class CustomerMail(AutomaticMail):
                 if rng.random() < 0.3:
                     comp.render(body, rng.choice(templates.GREETINGS[line_style]), slots)
                     body.say("\n\n" if rng.random() < 0.5 else " ", False)
-                comp.render(body, pick(rng, book.bodies[line_style], slots), slots)
+                main_template = pick(rng, book.bodies[line_style], slots)
+                comp.render(body, main_template, slots)
                 if rng.random() < 0.5:
                     body.say("\n\n", False)
                     body.say(rng.choice(templates.CLOSINGS["terse"]))
@@ -130,7 +132,8 @@ class CustomerMail(AutomaticMail):
                 if shape == "long":
                     comp.render(body, pick(rng, templates.PREAMBLES, slots), slots)
                     body.say(" " if rng.random() < 0.5 else "\n\n", False)
-                comp.render(body, pick(rng, book.bodies[base_style], slots), slots)
+                main_template = pick(rng, book.bodies[base_style], slots)
+                comp.render(body, main_template, slots)
                 if shape == "long":
                     for line in rng.sample(templates.LONG_CONTEXT, rng.choice((1, 2))):
                         body.say("\n\n", False)
@@ -236,7 +239,15 @@ class CustomerMail(AutomaticMail):
             attachments=attachments,
         )
         truth = self.truth(
-            mid, when, intent, company_id, entities, sender_contact.email, "inbound", family
+            mid,
+            when,
+            intent,
+            company_id,
+            entities,
+            sender_contact.email,
+            "inbound",
+            family,
+            template=main_template,
         )
         self.push(when, mailbox, raw, truth)
         if book.replies and not (forward or on_top) and rng.random() < 0.35:
@@ -286,7 +297,8 @@ class CustomerMail(AutomaticMail):
             f"Dear {contact.name.split()[0]} ji,\n\n" if rng.random() < 0.4 else "Dear Sir,\n\n",
             False,
         )
-        self.composer.render(d, rng.choice(replies), slots, noisy=False)
+        reply_template = rng.choice(replies)
+        self.composer.render(d, reply_template, slots, noisy=False)
         self.our_signature(d, staff[0], mailbox)
         reply_subject = ("Re: " if rng.random() < 0.7 else "RE: ") + subject
         outlook = rng.random() < 0.3
@@ -330,6 +342,7 @@ class CustomerMail(AutomaticMail):
             f"{staff[1]}@{OUR_DOMAIN}",
             "outbound",
             family,
+            template=reply_template,
         )
         self.push(reply_at, mailbox, raw, truth)
         r = rng.random()
@@ -341,12 +354,11 @@ class CustomerMail(AutomaticMail):
             base = "terse" if style == "caps" else style
             follow_at = reply_at + timedelta(minutes=rng.randint(15, 60 * 30))
             f = Draft(rng, style)
-            f.say(
-                rng.choice(
-                    templates.FOLLOW_UPS[base]
-                    + templates.FOLLOW_UPS_BY_INTENT.get(intent, {}).get(base, ())
-                )
+            follow_template = rng.choice(
+                templates.FOLLOW_UPS[base]
+                + templates.FOLLOW_UPS_BY_INTENT.get(intent, {}).get(base, ())
             )
+            f.say(follow_template)
             f.say(f"\n\n{contact.name.split()[0]}", False)
             fq = self.quote(
                 staff[0],
@@ -384,5 +396,6 @@ class CustomerMail(AutomaticMail):
                     contact.email,
                     "inbound",
                     family,
+                    template=follow_template,
                 ),
             )

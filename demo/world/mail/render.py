@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import html
 import json
@@ -278,8 +279,13 @@ class MailroomBase:
         envelope_from: str,
         direction: str,
         family: str | None = None,
+        template: str | None = None,
     ) -> dict[str, Any]:
-        """A message's ground truth; `family` (new-business mail only) names its kind."""
+        """A message's ground truth; `family` (new-business mail only) names its kind.
+
+        `template` is the main phrasing the text was written from; its short hash is recorded
+        so that a training split can keep every mail of one phrasing on one side.
+        """
         truth: dict[str, Any] = {
             "message_id": mid,
             "date": when.isoformat(),
@@ -289,6 +295,8 @@ class MailroomBase:
         }
         if family is not None:
             truth["family"] = family
+        if template is not None:
+            truth["template"] = hashlib.sha256(template.encode()).hexdigest()[:12]
         truth.update(company_id=company_id, entities=entities, _envelope_from=envelope_from)
         return truth
 
