@@ -47,6 +47,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from scratch import drop_database, scratch_database  # bench/scratch.py
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SIZES = (1_000, 10_000, 100_000)
@@ -73,34 +75,6 @@ NAIVE_INSERT = (
     "INSERT INTO ops.bench_naive_events (event_id, event_type, entity_type, entity_id, "
     "entity_version, actor, payload, occurred_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
-
-
-# --- the scratch database -------------------------------------------------------------------
-
-
-def _scratch_database() -> str:
-    from psycopg.conninfo import conninfo_to_dict
-
-    from pebble import db
-
-    params = conninfo_to_dict(db.warehouse_url())
-    params["dbname"] = f"{params.get('dbname') or 'postgres'}_bench_events"
-    url = db._to_url(params)  # noqa: SLF001 - the platform's own URL renderer
-    _drop_database(url)
-    db.ensure_database(url)
-    return url
-
-
-def _drop_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    name = conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 # --- filling ops.events ---------------------------------------------------------------------
@@ -477,7 +451,7 @@ def main() -> None:
     try:
         import psycopg
 
-        url = _scratch_database()
+        url = scratch_database("events")
         db.upgrade(url)
         views: list[dict] = []
         filler = Filler(args.seed)
@@ -511,7 +485,7 @@ def main() -> None:
         )
     finally:
         if url and not args.keep:
-            _drop_database(url)
+            drop_database(url)
         db.stop_embedded()
         shutil.rmtree(home, ignore_errors=True)
 

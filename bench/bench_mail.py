@@ -28,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+from scratch import drop_database, scratch_database  # bench/scratch.py
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 MAILBOXES = ("sales", "accounts", "tenders", "qc")
@@ -163,30 +165,6 @@ class _PeakSampler(threading.Thread):
             self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
 
 
-def _scratch_database() -> str:
-    from psycopg.conninfo import conninfo_to_dict
-
-    from pebble import db
-
-    params = conninfo_to_dict(db.warehouse_url())
-    params["dbname"] = f"{params.get('dbname') or 'postgres'}_bench_mail"
-    url = db._to_url(params)  # noqa: SLF001 - the platform's own URL renderer
-    db.ensure_database(url)
-    return url
-
-
-def _drop_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    name = conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 10k emails, 10 = 100k")
@@ -210,7 +188,7 @@ def main() -> None:
 
         from ingest.mail.land import land_paths
 
-        url = _scratch_database()
+        url = scratch_database("mail")
         try:
             # The tables come from the migrations, applied in another process: neither timed
             # nor in the loader's memory figures.
@@ -233,7 +211,7 @@ def main() -> None:
                 rows = conn.execute("SELECT count(*) FROM raw.emails").fetchone()[0]
         finally:
             if not args.keep:
-                _drop_database(url)
+                drop_database(url)
         self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result = {
             "emails": count,
