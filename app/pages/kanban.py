@@ -1,4 +1,8 @@
-"""Kanban of email cards, one column per status.
+"""Kanban of email cards (one per customer thread), one column per status.
+
+Statuses, assignees and corrections are people's events: the cards come from
+``marts.email_cards`` with the live event fold applied (``app.data.fetch_email_cards``), so
+a change shows without waiting for a dbt build.
 
 Email content is untrusted: it is shown with `st.text` (no Markdown, no HTML) only.
 """
@@ -7,11 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from app.data import (
+    HIDDEN_STATUS,
     KANBAN_COLUMNS,
     MartNotBuilt,
     classification_line,
     fetch_email_cards,
     fetch_mailboxes,
+    thread_line,
 )
 from pebble.settings import get_settings
 
@@ -35,7 +41,11 @@ except MartNotBuilt:
     st.stop()
 
 totals = cards.groupby("status")["status_total"].max().to_dict() if len(cards) else {}
-st.caption(f"{sum(totals.values())} cards")
+hidden = int(totals.pop(HIDDEN_STATUS, 0))
+caption = f"{sum(totals.values())} cards"
+if hidden:
+    caption += f" · {hidden} marked spam, not shown"
+st.caption(caption)
 columns = st.columns(len(KANBAN_COLUMNS))
 for column, (status, heading) in zip(columns, KANBAN_COLUMNS, strict=True):
     in_column = cards[cards["status"] == status]
@@ -47,15 +57,22 @@ for column, (status, heading) in zip(columns, KANBAN_COLUMNS, strict=True):
         for card in in_column.itertuples():
             with st.container(border=True, key=f"card_{card.card_id}"):
                 st.text(card.subject)
-                sent = (
+                last = (
                     ""
-                    if pd.isna(card.sent_at)
-                    else card.sent_at.tz_convert(TZ).strftime("%d %b %Y %H:%M")
+                    if pd.isna(card.last_message_at)
+                    else card.last_message_at.tz_convert(TZ).strftime("%d %b %Y %H:%M")
                 )
-                st.text(f"{card.from_display} · {card.mailbox} · {sent}")
+                st.text(f"{card.from_display} · {card.mailbox} · {last}")
+                thread = thread_line(card.message_count, card.assignee)
+                if thread:
+                    st.text(thread)
                 st.text(
                     classification_line(
-                        card.stream, card.intent, card.confidence, card.requires_review
+                        card.stream,
+                        card.intent,
+                        card.confidence,
+                        card.requires_review,
+                        card.reclassified,
                     )
                 )
                 if card.snippet:

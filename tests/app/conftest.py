@@ -1,20 +1,30 @@
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 import streamlit as st
+import yaml
+from psycopg import sql
 
-CARDS_DDL = """
-CREATE TABLE marts.email_cards (
-    card_id text primary key, email_key text, message_id text, mailbox text, subject text,
-    from_address text, from_display text, from_domain text, sent_at timestamptz,
-    thread_key text, snippet text, attachment_count integer, stream text, intent text,
-    confidence double precision, requires_review boolean, status text, loaded_at timestamptz
+CARDS_YML = (
+    Path(__file__).resolve().parents[2] / "dbt" / "models" / "marts" / "mail" / "email_cards.yml"
 )
-"""
 
-AddCard = Callable[[str, str, str, str], None]
+AddCard = Callable[..., None]
+
+
+def cards_ddl() -> sql.Composed:
+    """marts.email_cards as dbt creates it: the columns and types of the mart's enforced
+    contract, so the app's tests cannot drift from the real table."""
+    (model,) = yaml.safe_load(CARDS_YML.read_text())["models"]
+    columns = [
+        sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(c["data_type"]))
+        for c in model["columns"]
+    ]
+    return sql.SQL("CREATE TABLE marts.email_cards ({})").format(sql.SQL(", ").join(columns))
 
 
 @pytest.fixture(autouse=True)
@@ -31,17 +41,39 @@ def _fresh_streamlit_caches() -> Iterator[None]:
 
 @pytest.fixture
 def add_card(warehouse: psycopg.Connection) -> AddCard:
-    """Create marts.email_cards (as dbt would) and return a function adding one card."""
-    warehouse.execute(CARDS_DDL)
+    """Create marts.email_cards (with the mart's contract) and return a function adding one
+    card (one thread); keyword arguments set other columns."""
+    warehouse.execute(cards_ddl())
 
-    def add(card_id: str, subject: str, status: str, mailbox: str) -> None:
+    def add(card_id: str, subject: str, status: str, mailbox: str, **extra: Any) -> None:
+        row: dict[str, Any] = {
+            "card_id": card_id,
+            "thread_key": card_id,
+            "mailbox": mailbox,
+            "subject": subject,
+            "from_address": "a@b.in",
+            "from_display": "A B",
+            "message_count": 1,
+            "inbound_count": 1,
+            "outbound_count": 0,
+            "last_message_at": "now",
+            "latest_email_key": card_id,
+            "snippet": "snippet text",
+            "attachment_count": 0,
+            "stream": "crm",
+            "intent": "price_enquiry",
+            "confidence": 0.93,
+            "reclassified": False,
+            "requires_review": False,
+            "status": status,
+            "card_version": 0,
+        } | extra
         warehouse.execute(
-            """INSERT INTO marts.email_cards (card_id, email_key, mailbox, subject, from_address,
-               from_display, sent_at, snippet, attachment_count, stream, intent, confidence,
-               requires_review, status)
-               VALUES (%s, %s, %s, %s, 'a@b.in', 'A B', now(), 'snippet text', 0, 'crm',
-                       'price_enquiry', 0.93, false, %s)""",
-            (card_id, card_id, mailbox, subject, status),
+            sql.SQL("INSERT INTO marts.email_cards ({}) VALUES ({})").format(
+                sql.SQL(", ").join(map(sql.Identifier, row)),
+                sql.SQL(", ").join(sql.Placeholder() * len(row)),
+            ),
+            list(row.values()),
         )
 
     return add
