@@ -4,7 +4,8 @@ The demo world (``demo.world.generate_world``) writes what is true: ``companies.
 (company ids, GSTINs), ``contacts.jsonl`` (who writes for which company),
 ``mail/truth.jsonl`` (each message's company) and ``prelead/truth.jsonl`` (each lead row's
 company, or the row it duplicates). This module reads what dbt built
-(``intermediate.int_crm__source_records`` and ``marts.crm_company_sources``) and scores it
+(``intermediate.int_crm__source_records``, ``marts.crm_company_sources`` and
+``marts.crm_email_links``) and scores it
 pairwise: a pair of source records is a true pair when both belong to the same real
 company, a predicted pair when both got the same company key. Records with no true company
 (tender portals, newsletters, strangers on free mail) pair with nothing, so linking one to
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,9 +178,14 @@ def predicted_companies(conn: psycopg.Connection) -> dict[str, str | None]:
     return {f"{system}:{source_id}": key for system, source_id, key in rows}
 
 
-def measure(world: Path, conn: psycopg.Connection) -> PairScore:
-    """The CRM master's pairwise precision and recall against ``world``'s truth."""
-    return pair_score(record_truth(world, conn), predicted_companies(conn))
+def measure(
+    world: Path, conn: psycopg.Connection, predicted: dict[str, str | None] | None = None
+) -> PairScore:
+    """The CRM master's pairwise precision and recall against ``world``'s truth; or those
+    of ``predicted`` (``system:source_id`` -> cluster key, e.g. a baseline's answer)."""
+    if predicted is None:
+        predicted = predicted_companies(conn)
+    return pair_score(record_truth(world, conn), predicted)
 
 
 @dataclass(frozen=True)
@@ -199,35 +206,57 @@ class LinkScore:
         )
 
 
-def mail_link_score(world: Path, conn: psycopg.Connection) -> LinkScore:
-    """Each inbound email takes its sender's company from ``marts.crm_company_sources``;
-    a company key stands for the real company most of its records truly belong to."""
+def _mail_links(
+    world: Path, conn: psycopg.Connection, predicted: dict[str, str | None] | None
+) -> Iterator[tuple[str, str | None, str | None, str | None]]:
+    """(sender, true company, predicted key, the real company that key stands for) for each
+    inbound email; a key stands for the real company most of its records truly belong to.
+
+    The model's links are read per email from ``marts.crm_email_links`` (mail a machine
+    wrote is not linked there). A baseline's ``predicted`` (``system:source_id`` -> key)
+    links each email through its sender, automated mail excluded by the loader's flags."""
     truth = record_truth(world, conn)
-    predicted = predicted_companies(conn)
+    records = predicted_companies(conn) if predicted is None else predicted
     votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for record, key in predicted.items():
+    for record, key in records.items():
         if key is not None and truth.get(record) is not None:
             votes[key][truth[record]] += 1  # type: ignore[index]
     real = {key: counts.most_common(1)[0][0] for key, counts in votes.items()}
-    # automated mail (auto-replies, bounces, bulk) is not linked: no person of the company
-    # wrote it, the same filter int_crm__source_records applies to senders
-    senders = dict(
-        conn.execute(
-            "SELECT message_id, CASE WHEN NOT (is_auto_reply OR is_bounce OR is_bulk)"
-            " THEN from_address ELSE '' END FROM staging.stg_mail__emails"
-        ).fetchall()
-    )
-    linked = correct = truly = 0
+    links: dict[str, tuple[str, str | None]]
+    if predicted is None:
+        links = {
+            message_id: (sender, key)
+            for message_id, sender, key in conn.execute(
+                "SELECT message_id, from_address, company_key FROM marts.crm_email_links"
+            ).fetchall()
+        }
+    else:
+        links = {
+            message_id: (sender, None if automated else predicted.get(f"mail:{sender}"))
+            for message_id, sender, automated in conn.execute(
+                "SELECT message_id, from_address, is_auto_reply OR is_bounce OR is_bulk"
+                " FROM staging.stg_mail__emails WHERE NOT is_outbound"
+            ).fetchall()
+        }
     for message in _jsonl(world / "mail" / "truth.jsonl"):
-        sender = senders.get(_message_id(message["message_id"]))
-        if message.get("direction") != "inbound" or sender is None:
+        link = links.get(_message_id(message["message_id"]))
+        if message.get("direction") != "inbound" or link is None:
             continue
-        key = predicted.get(f"mail:{sender}")
-        true = message.get("company_id")
+        sender, key = link
+        yield sender, message.get("company_id"), key, real.get(key) if key else None
+
+
+def mail_link_score(
+    world: Path, conn: psycopg.Connection, predicted: dict[str, str | None] | None = None
+) -> LinkScore:
+    """Each inbound email's company from ``marts.crm_email_links`` (or its sender's in
+    ``predicted``): how many links are right, how many true links were made."""
+    linked = correct = truly = 0
+    for _sender, true, key, real in _mail_links(world, conn, predicted):
         truly += true is not None
         if key is not None:
             linked += 1
-            correct += real.get(key) == true
+            correct += real == true
     return LinkScore(
         precision=correct / linked if linked else 1.0,
         recall=correct / truly if truly else 1.0,
@@ -235,6 +264,19 @@ def mail_link_score(world: Path, conn: psycopg.Connection) -> LinkScore:
         correct=correct,
         truly_linked=truly,
     )
+
+
+def mail_link_misses(world: Path, conn: psycopg.Connection, limit: int = 50) -> list[str]:
+    """Senders whose mail was linked wrongly or, having a true company, not at all: one
+    line each with the message count, for reading why (never for tuning on)."""
+    misses: Counter[tuple[str, str | None, str | None, str | None]] = Counter()
+    for sender, true, key, real in _mail_links(world, conn, None):
+        if (key is not None and real != true) or (key is None and true is not None):
+            misses[(sender, true, key, real)] += 1
+    return [
+        f"{n:3d} {'wrong' if key else 'unlinked'}: {sender} is {true}, got {key} ({real})"
+        for (sender, true, key, real), n in misses.most_common(limit)
+    ]
 
 
 def wrong_pairs(world: Path, conn: psycopg.Connection, limit: int = 20) -> list[str]:

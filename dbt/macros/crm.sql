@@ -77,3 +77,17 @@
     {%- endfor %}
     end)
 {%- endmacro %}
+
+{#-
+    TRUE for mail a machine wrote on a company's side: auto-replies the loader's headers
+    missed (a subject prefix the mail client added), read and delivery receipts, ticket and
+    accounts-payable acknowledgements, system mailboxes (noreply, postmaster, helpdesk).
+    No person of the company wrote it, so it neither names a contact nor links to a
+    company: the mail stays unlinked ("when in doubt, leave it unlinked").
+-#}
+{% macro crm_is_automated_mail(subject, from_address, body) -%}
+    (coalesce(lower({{ subject }}), '') ~ '^\s*(automatic reply|auto(matic)?[- ]?(reply|response)|auto:|\[auto-reply\]|out of (the )?office|office closed|holiday notice|on leave|leave notice|mailbox not monitored|email id changed|change of email address|read( receipt)?:|delivered:|relayed:|\[ticket #|\[#[0-9]|case \S+ created|your request #|request received:|auto-acknowledg|acknowledgement:|invoice received|your invoice has been received|vendor portal:)'
+     or split_part(lower(coalesce({{ from_address }}, '')), '@', 1)
+        ~ '^(no-?reply|do-?not-?reply|noreply-.*|postmaster|mailer-daemon|helpdesk|servicedesk|support|ap\.invoices)$'
+     or coalesce(lower({{ body }}), '') ~ '(this is an? (automated|system generated)|please do not reply to this|mailbox is not monitored)')
+{%- endmacro %}

@@ -31,6 +31,9 @@ tally as (
         null::text                                              as contact_name,
         null::text                                              as designation,
         coalesce(substr(l.gstin, 1, 2), {{ crm_state_code('l.state') }}) as state_code,
+        {{ crm_state_code('l.state') }}                         as stated_state_code,
+        null::text[]                                            as stated_phones,
+        null::text[]                                            as stated_names,
         true                                                    as creates_company,
         null::text                                              as manual_company_key,
         a.first_at                                              as first_activity_at,
@@ -61,6 +64,9 @@ focus as (
         null::text                                              as contact_name,
         null::text                                              as designation,
         min(substr(gstin, 1, 2))                                as state_code,
+        null::text                                              as stated_state_code,
+        null::text[]                                            as stated_phones,
+        null::text[]                                            as stated_names,
         true                                                    as creates_company,
         null::text                                              as manual_company_key,
         min(occurred_at)                                        as first_activity_at,
@@ -87,17 +93,68 @@ mail_messages as (
     -- newsletters) are not a company's people writing
     where not is_outbound and not is_auto_reply and not is_bounce and not is_bulk
       and from_address like '%_@_%'
+      and not {{ crm_is_automated_mail('subject', 'from_address', 'body_text') }}
 ),
 
--- GSTINs a sender states in their own text (signatures); used only when they all carry one
--- PAN. Interim: the ML extraction's GSTIN/PAN/CIN (ml.email_entities) has no staging model
-mail_gstins as (
-    select m.from_address, array_agg(distinct g[1] order by g[1]) as gstins
+-- the identifiers a sender states in their own text (a signature's GSTIN, PAN, CIN). A
+-- GSTIN counts only with a right check character: people mistype their GSTIN, and a typo
+-- names another PAN. The sender's PAN is used only when every valid GSTIN and every stated
+-- PAN agree on one, the CIN only when one is stated: a sender quoting two firms' numbers
+-- identifies neither. The ML extraction (ml.email_entities) finds the same in more shapes;
+-- it is not read here so the CRM master does not wait for the classifier.
+mail_stated as (
+    select m.from_address, 'gstin' as kind, g[1] as value
     from mail_messages as m
     cross join lateral regexp_matches(
         m.own_text, '\m([0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][0-9A-Z]Z[0-9A-Z])\M', 'g') as g
-    group by m.from_address
-    having count(distinct substr(g[1], 3, 10)) = 1
+    where {{ gstin_is_valid('g[1]') }}
+    union all
+    select m.from_address, 'pan', p[1]
+    from mail_messages as m
+    cross join lateral regexp_matches(
+        m.own_text, '\mPAN(?:\s*No)?[\s.:-]*([A-Z]{5}[0-9]{4}[A-Z])\M', 'g') as p
+    union all
+    select m.from_address, 'cin', c[1]
+    from mail_messages as m
+    cross join lateral regexp_matches(
+        m.own_text, '\m([LU][0-9]{5}[A-Z]{2}[0-9]{4}[A-Z]{3}[0-9]{6})\M', 'g') as c
+    union all
+    -- an Indian mobile number however it is written (+91 98201 23456, (+91) 98201-23456,
+    -- 098201 23456), as its 10 digits
+    select m.from_address, 'phone', right(d.digits, 10)
+    from mail_messages as m
+    cross join lateral regexp_matches(
+        m.own_text, '(?:^|[^A-Za-z0-9/.,#-])([(+0-9][0-9 ()+-]{8,18}[0-9])(?![0-9])', 'g') as p
+    cross join lateral (select regexp_replace(p[1], '[^0-9]', '', 'g') as digits) as d
+    where d.digits ~ '^(91|0)?[6-9][0-9]{9}$'
+    union all
+    -- every short line of the sender's own text, as a company name would be normalised: a
+    -- signature's company line ("Indra Foods Industries") then equals a company's name
+    select distinct m.from_address, 'name', {{ crm_normalise_name('l.line') }}
+    from mail_messages as m
+    cross join lateral regexp_split_to_table(m.own_text, '\s*\n\s*') as l(line)
+    where length(trim(l.line)) between 4 and 80
+      and {{ crm_normalise_name('l.line') }} is not null
+),
+
+mail_ids as (
+    select
+        from_address,
+        case when count(distinct case kind when 'gstin' then substr(value, 3, 10)
+                                           when 'pan' then value end) = 1
+            then array_agg(distinct value order by value) filter (where kind = 'gstin')
+        end                                                     as gstins,
+        case when count(distinct case kind when 'gstin' then substr(value, 3, 10)
+                                           when 'pan' then value end) = 1
+            then min(value) filter (where kind = 'pan')
+        end                                                     as pan,
+        case when count(distinct value) filter (where kind = 'cin') = 1
+            then min(value) filter (where kind = 'cin')
+        end                                                     as cin,
+        array_agg(distinct value order by value) filter (where kind = 'phone') as phones,
+        array_agg(distinct value order by value) filter (where kind = 'name')  as names
+    from mail_stated
+    group by from_address
 ),
 
 mail as (
@@ -105,20 +162,23 @@ mail as (
         'mail'::text                                            as source_system,
         m.from_address                                          as source_id,
         max(m.from_name)                                        as name,
-        coalesce(min(mg.gstins), '{}'::text[])                  as raw_gstins,
-        null::text                                              as stated_pan,
-        null::text                                              as cin,
+        coalesce(min(mi.gstins), '{}'::text[])                  as raw_gstins,
+        min(mi.pan)                                             as stated_pan,
+        min(mi.cin)                                             as cin,
         m.from_address                                          as email,
         null::text                                              as phone,
         max(m.from_name)                                        as contact_name,
         null::text                                              as designation,
         null::text                                              as state_code,
+        null::text                                              as stated_state_code,
+        min(mi.phones)                                          as stated_phones,
+        min(mi.names)                                           as stated_names,
         false                                                   as creates_company,
         null::text                                              as manual_company_key,
         min(m.sent_at)                                          as first_activity_at,
         max(m.sent_at)                                          as last_activity_at
     from mail_messages as m
-    left join mail_gstins as mg on mg.from_address = m.from_address
+    left join mail_ids as mi on mi.from_address = m.from_address
     group by m.from_address
 ),
 
@@ -137,6 +197,9 @@ prelead as (
          where lower(trim(e.key)) in ('designation', 'title', 'role', 'position')
          order by e.key limit 1)                                as designation,
         coalesce(r.state_code, substr(r.gstin, 1, 2))           as state_code,
+        r.state_code                                            as stated_state_code,
+        null::text[]                                            as stated_phones,
+        null::text[]                                            as stated_names,
         true                                                    as creates_company,
         -- "this lead is a company we know" (PreleadMerged) is a person's decision: it wins
         case when d.decision = 'merged' then d.merged_into end  as manual_company_key,
@@ -177,5 +240,21 @@ select
     creates_company,
     manual_company_key,
     first_activity_at,
-    last_activity_at
+    last_activity_at,
+    -- every GSTIN as the source wrote it (upper case, trimmed), malformed ones included,
+    -- and the state the source states apart from any GSTIN: the risk inputs check them
+    array(
+        select distinct upper(trim(g)) from unnest(raw_gstins) as g
+        where nullif(trim(g), '') is not null order by 1
+    )                                                           as raw_gstins,
+    stated_state_code,
+    -- the mobile numbers (10 digits) that reach the record's people: the number a ledger or
+    -- lead holds, or those a sender wrote in their own text
+    coalesce(stated_phones, array(
+        select right(d, 10)
+        from (select regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g') as d) as p
+        where d ~ '^(91|0)?[6-9][0-9]{9}$'
+    ))                                                          as phones,
+    -- a sender's own lines, normalised as names (empty for other systems)
+    coalesce(stated_names, '{}'::text[])                        as stated_names
 from unioned

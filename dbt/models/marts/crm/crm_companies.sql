@@ -5,8 +5,8 @@
     group_key: companies that share a non-free-mail domain (sister firms of one group write
     from one domain); the sources carry no parent entity, so this is inferred, and NULL
     when the domain is the company's alone.
-    Risk-score inputs (overdue receivables, QC complaints, GSTIN issues, payment days) are
-    not modelled yet.
+    Risk: the score (0-100) and its inputs as columns - overdue receivables, payment days,
+    QC complaints, GSTIN issues - from int_crm__risk_scores (formula there).
 #}
 
 with sources as (
@@ -104,6 +104,10 @@ groups as (
     from domains as d
     join shared_domains using (email_domain)
     group by d.company_key
+),
+
+risk as (
+    select * from {{ ref('int_crm__risk_scores') }}
 )
 
 select
@@ -119,7 +123,20 @@ select
     s.source_ids                                                as source_ids,
     s.source_count                                              as source_count,
     a.first_activity_at::timestamptz                            as first_activity_at,
-    a.last_activity_at::timestamptz                             as last_activity_at
+    a.last_activity_at::timestamptz                             as last_activity_at,
+    coalesce(rk.overdue_receivables_inr, 0)::numeric(18, 2)     as overdue_receivables_inr,
+    coalesce(rk.overdue_invoice_count, 0)::integer              as overdue_invoice_count,
+    coalesce(rk.max_days_overdue, 0)::integer                   as max_days_overdue,
+    rk.payment_days::numeric(8, 1)                              as payment_days,
+    coalesce(rk.qc_complaint_email_count, 0)::integer           as qc_complaint_email_count,
+    coalesce(rk.qc_failed_batch_count, 0)::integer              as qc_failed_batch_count,
+    coalesce(rk.qc_complaint_count, 0)::integer                 as qc_complaint_count,
+    coalesce(rk.invalid_gstin_count, 0)::integer                as invalid_gstin_count,
+    coalesce(rk.mismatched_gstin_count, 0)::integer             as mismatched_gstin_count,
+    coalesce(rk.gstin_issue_count, 0)::integer                  as gstin_issue_count,
+    coalesce(rk.issue_gstins, '{}'::text[])                     as issue_gstins,
+    coalesce(rk.risk_points, '{}'::jsonb)                       as risk_points,
+    coalesce(rk.risk_score, 0)::integer                         as risk_score
 from systems as s
 left join names as n using (company_key)
 left join pans as p using (company_key)
@@ -127,3 +144,4 @@ left join cins as c using (company_key)
 left join gstins as g using (company_key)
 left join activity as a using (company_key)
 left join groups as gr using (company_key)
+left join risk as rk using (company_key)
