@@ -6,6 +6,11 @@ in the warehouse now), link them to master data, embed into the search index, th
 `ml.email_predictions` and `ml.email_entities`. Each batch is committed on its own, so a
 failure keeps every batch already written and the next run goes on from there.
 
+Master data (companies, orders, stock, prices) is read from the dbt marts only, never from
+`raw.*`: `read_mart` is the one way in. The marts are built by the dbt warehouse step, which
+may not have run yet (a first run) or be older than the newest mail: a missing mart is
+logged and gives no rows, and mail is still scored.
+
 The tables themselves are made by the warehouse's migrations (`pebble.db.upgrade`); nothing
 here creates or alters a table.
 """
@@ -13,17 +18,21 @@ here creates or alters a table.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, LiteralString
 
 from ml.extract.entities import Entity, ProductRef
 from ml.extract.linking import MasterIndex, link, load_index, load_products
 
+_log = logging.getLogger(__name__)
+
 #: Emails scored per transaction: a failure keeps every batch already written.
 BATCH = 512
 _PENDING = """
-    SELECT e.email_key, e.subject, e.body_text AS body, e.from_addr AS "from", e.sent_at
+    SELECT e.email_key, e.subject, e.body_text AS body, e.from_addr AS "from", e.sent_at,
+           e.is_auto_reply OR e.is_bounce OR e.is_bulk AS automated
     FROM raw.emails e
     LEFT JOIN ml.email_predictions p
            ON p.email_key = e.email_key AND p.model_version = %s
@@ -31,7 +40,7 @@ _PENDING = """
     ORDER BY e.email_key
     LIMIT %s
 """
-_PENDING_COLUMNS = ("email_key", "subject", "body", "from", "sent_at")
+_PENDING_COLUMNS = ("email_key", "subject", "body", "from", "sent_at", "automated")
 _UPSERT_PREDICTION = """
     INSERT INTO ml.email_predictions (email_key, model_version, stream, intent, confidence,
         stream_confidence, requires_review, company_key, company_name, company_evidence)
@@ -48,6 +57,31 @@ _COPY_ENTITIES = (
     "COPY ml.email_entities (email_key, position, label, text, value, valid, start_char,"
     " end_char, linked_to) FROM STDIN"
 )
+
+
+def missing_marts(conn: Any, *names: str) -> list[str]:
+    """Those of `names` (schema-qualified, e.g. `marts.crm_companies`) that do not exist."""
+    missing = []
+    for name in names:
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()
+        if not (row and row[0]):
+            missing.append(name)
+    return missing
+
+
+def read_mart(
+    conn: Any, marts: Sequence[str], query: LiteralString, params: Sequence[Any] = ()
+) -> list[dict[str, Any]] | None:
+    """The rows of `query` (which reads `marts`) as dicts; None, logged, when one of the
+    marts has not been built yet: the caller links nothing from it."""
+    missing = missing_marts(conn, *marts)
+    if missing:
+        _log.info("%s not built yet (the dbt warehouse step has not run): nothing read from it",
+                  ", ".join(missing))  # fmt: skip
+        return None
+    cursor = conn.execute(query, params)
+    columns = [c.name for c in cursor.description or ()]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -78,8 +112,9 @@ def score_pending(
 
     `conn` is a psycopg connection outside any `conn.transaction()` block: each batch is
     committed. `index` is an `ml.search.EmailIndex` (None: no embeddings are stored).
-    `products` is the stock master; None reads it from the warehouse (`load_products`), and
-    the companies and orders entities link to are read from whatever master data is there.
+    `products` is the stock master; None reads it from `marts.stock_levels`
+    (`load_products`), and the companies and orders entities link to are read from the CRM
+    and ERP marts that have been built (`load_index`).
     """
     from ml.extract import get_extractor
     from ml.pipeline import score_emails
@@ -140,37 +175,58 @@ def score_pending(
 
 
 def attach_links(result: dict[str, Any], email: Mapping[str, Any], masters: MasterIndex) -> None:
-    """Adds the sender's company and each entity's master record to a scored email.
+    """Adds the sender's company (the CRM master's `company_key` and name) and each entity's
+    master record to a scored email.
 
-    A company quoted in the text that the sender's address does not vouch for is never
-    linked: the email goes to review, and its evidence says `conflict: ...` without naming
-    the other company (see `ml.extract.linking`).
+    When two signals name different companies nothing is linked: the email goes to review,
+    and its evidence says `conflict: ...` without naming either company (see
+    `ml.extract.linking`). Automated mail (`email["automated"]`: an auto-reply, a bounce,
+    bulk mail) is linked to no company.
     """
     entities = [
         Entity(e["label"], e["text"], e["value"], e["start"], e["end"], e.get("valid"))
         for e in result["entities"]
     ]
-    links = link(entities, masters, sender=email.get("from"))
+    subject, body = email.get("subject") or "", email.get("body") or ""
+    links = link(
+        entities,
+        masters,
+        sender=email.get("from"),
+        text=f"{subject}\n{body}",
+        automated=bool(email.get("automated")),
+    )
     company = links.company
     evidence = company.evidence if company else None
     if links.conflict:
         result["requires_review"] = True
-        evidence = f"{evidence} (conflict: {links.conflict})" if evidence else None
-        evidence = evidence or f"conflict: {links.conflict}"
+        evidence = f"conflict: {links.conflict}"
     result["company_key"] = company.company if company else None
     result["company_name"] = company.name if company else None
     result["company_evidence"] = evidence
     orders = {o.mention: o.doc_no for o in links.orders}
     stock = {p.product: p.stock_item for p in links.products}
+    key = company.company if company else None
     for entity in result["entities"]:
+        value = str(entity["value"] or "").upper()
         if entity["label"] in ("ORDER_NO", "PO_NO"):
             entity["linked_to"] = orders.get(entity["text"]) or orders.get(str(entity["value"]))
         elif entity["label"] == "PRODUCT":
             entity["linked_to"] = stock.get(str(entity["value"]))
-        elif entity["label"] in ("GSTIN", "PAN") and company and company.matched == entity["value"]:
-            entity["linked_to"] = company.company
+        elif key and _identifies(masters, entity["label"], value) == key:
+            entity["linked_to"] = key
         else:
             entity["linked_to"] = None
+
+
+def _identifies(masters: MasterIndex, label: str, value: str) -> str | None:
+    """The company a GSTIN, PAN or CIN on file belongs to."""
+    if label == "GSTIN":
+        return masters.company_by_gstin.get(value) or masters.company_by_pan.get(value[2:12])
+    if label == "PAN":
+        return masters.company_by_pan.get(value)
+    if label == "CIN":
+        return masters.company_by_cin.get(value)
+    return None
 
 
 def write_predictions(conn: Any, results: Sequence[Mapping[str, Any]]) -> None:

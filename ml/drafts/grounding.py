@@ -1,23 +1,24 @@
-"""The facts a reply may rest on: Tally stock, last prices, Focus order status.
+"""The facts a reply may rest on: stock on hand, last prices, order status and dispatch.
 
-`gather(conn, email, entities, company)` reads the raw warehouse tables the connectors land
-(`raw.tally_stock_items`, `raw.tally_vouchers` + lines, `raw.focus_sales_orders`,
-`raw.focus_invoices` + lines) and returns a `Grounding`: a list of `Fact` values, each with
-where it came from and as of when. A table that is missing (a source not yet synced) or
-unreadable gives fewer facts, never an error; what could not be found is listed in
-`Grounding.notes` so the reply can say so honestly.
+`gather(conn, email, entities, company)` reads the dbt marts (`marts.stock_levels`,
+`marts.customer_last_price`, `marts.sales_orders` + `marts.sales_order_lines`, and the CRM
+master through `ml.extract.linking.load_index`) and returns a `Grounding`: a list of `Fact`
+values, each with where it came from and as of when. Nothing is read from `raw.*`. A mart
+that dbt has not built yet (a first run) or that cannot be read gives fewer facts, never an
+error; what could not be found is listed in `Grounding.notes` so the reply can say so
+honestly.
 
-The sender's company is resolved with `ml.extract.linking`, from what identifies the sender
-first (a GSTIN or PAN on file, the mail domain), then a company name written in the mail,
-then the customer of a quoted order, then a valid GSTIN not on file yet (matched against
-the GSTIN on vouchers and orders). A quoted order of another customer is flagged
-(`order_mismatch`), and its details never go into the reply.
+The sender's company is the CRM master's company that `ml.extract.linking` links the mail
+to (the CRM's decision for the sender, a GSTIN/PAN/CIN on file the mail states, the sender's
+domain); when those disagree, no company is taken (a note says so) and no customer's rates
+or orders are shown. A valid GSTIN that is not on file yet still selects the documents that
+carry exactly that GSTIN. A quoted order of another customer is flagged (`order_mismatch`),
+and its details never go into the reply.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -27,7 +28,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from ml.extract.entities import Entity, ProductRef
-from ml.extract.linking import MasterIndex, link_company, load_index, load_products, product_key
+from ml.extract.linking import MasterIndex, link_sender, load_index, load_products, product_key
+from ml.warehouse import missing_marts
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +53,25 @@ EVIDENCE_WEIGHT: dict[str, float] = {
     "given": 1.0,
     "gstin": 1.0,
     "pan": 0.95,
-    "order": 0.75,
+    "cin": 0.95,
+    "contact": 0.9,
     "domain": 0.85,
-    "name": 0.7,
     "gstin_unlisted": 0.6,
 }
 
-_TALLY_PRICE_TYPES = ("sales", "sales order", "quotation")
-_MAX_INVOICES = 3
+#: How `marts.customer_last_price.price_source` reads in a fact: (label, basis, preference).
+_PRICE_SOURCES: dict[str, tuple[str, str, int]] = {
+    "focus_invoice": ("Focus invoice", "invoiced", 2),
+    "tally_sales": ("Tally Sales voucher", "invoiced", 2),
+    "focus_sales_order": ("Focus sales order", "ordered", 1),
+}
+#: How `marts.sales_orders.dispatch_documents[].document_kind` reads in a fact.
+_DOCUMENT_KINDS: dict[str, str] = {
+    "focus_invoice": "Focus invoice",
+    "tally_sales": "Tally Sales voucher",
+    "tally_delivery_note": "Tally Delivery Note",
+}
+_MAX_DISPATCHES = 3
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,8 @@ class Fact:
 
 @dataclass(frozen=True)
 class CompanyRef:
-    """The customer a mail is from: master key, display name, identifiers, and the evidence."""
+    """The customer a mail is from: the CRM master's company key (or, for a GSTIN not on file,
+    the GSTIN), display name, identifiers, and the evidence."""
 
     key: str
     name: str | None
@@ -150,23 +164,18 @@ class Grounding:
         }
 
 
-# -- reading the warehouse ----------------------------------------------------------------
-
-
-def _table_exists(conn: psycopg.Connection, name: str) -> bool:
-    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()
-    return bool(row and row[0])
+# -- reading the marts --------------------------------------------------------------------
 
 
 def _rows(
     conn: psycopg.Connection,
     grounding: Grounding,
-    tables: Sequence[str],
+    marts: Sequence[str],
     query: LiteralString,
     params: Sequence[Any],
 ) -> list[dict[str, Any]]:
-    """Rows of a parameterised query, or [] (with a note) when a table is missing or fails."""
-    missing = [t for t in tables if not _table_exists(conn, t)]
+    """Rows of a parameterised query, or [] (with a note) when a mart is missing or fails."""
+    missing = missing_marts(conn, *marts)
     if missing:
         note = f"source not available: {', '.join(missing)}"
         if note not in grounding.notes:
@@ -177,8 +186,8 @@ def _rows(
             cur.execute(query, params)
             return list(cur.fetchall())
     except psycopg.Error as exc:
-        log.warning("drafts: reading %s failed: %s", ", ".join(tables), type(exc).__name__)
-        grounding.notes.append(f"source failed: {', '.join(tables)} ({type(exc).__name__})")
+        log.warning("drafts: reading %s failed: %s", ", ".join(marts), type(exc).__name__)
+        grounding.notes.append(f"source failed: {', '.join(marts)} ({type(exc).__name__})")
         return []
 
 
@@ -214,14 +223,41 @@ def _company_from_key(
     )
 
 
-def _company_by_name(text: str, index: MasterIndex) -> tuple[str, str] | None:
-    """A company whose name (six characters or more) is written in the text, longest first."""
-    folded = " ".join(text.casefold().split())
-    for key, name in sorted(index.company_names.items(), key=lambda kv: -len(kv[1])):
-        needle = " ".join(name.casefold().split())
-        if len(needle) >= 6 and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", folded):
-            return key, name
-    return None
+def _resolve(
+    email: Mapping[str, Any],
+    entities: Sequence[Entity],
+    index: MasterIndex,
+    company: CompanyRef | str | None = None,
+) -> tuple[CompanyRef | None, str | None]:
+    """The sender's company and the linking conflict, if any (see `resolve_company`)."""
+    if isinstance(company, CompanyRef):
+        return company, None
+    if isinstance(company, str) and company:
+        key = company
+        if key not in index.company_names:
+            by_name = {v.casefold(): k for k, v in index.company_names.items()}
+            key = by_name.get(company.casefold(), company)
+        ref = _company_from_key(index, key, "given", company)
+        return (ref if ref.name else CompanyRef(key=key, name=company, evidence="given")), None
+    link, conflict = link_sender(entities, index, _sender(email), _text(email))
+    if conflict:
+        return None, conflict
+    if link is not None:
+        return _company_from_key(index, link.company, link.evidence, link.matched), None
+    for e in entities:
+        gstin = str(e.value or "").upper()
+        on_file = gstin in index.company_by_gstin or gstin[2:12] in index.company_by_pan
+        if e.label == "GSTIN" and e.valid and gstin and not on_file:
+            # not in the CRM master yet: only documents carrying exactly this GSTIN match
+            return CompanyRef(
+                key=gstin,
+                name=None,
+                gstins=(gstin,),
+                pans=(gstin[2:12],),
+                evidence="gstin_unlisted",
+                matched=gstin,
+            ), None
+    return None, None
 
 
 def resolve_company(
@@ -230,50 +266,29 @@ def resolve_company(
     index: MasterIndex,
     company: CompanyRef | str | None = None,
 ) -> CompanyRef | None:
-    """The sender's company: as given, else from the entities, sender, name or GSTIN."""
-    if isinstance(company, CompanyRef):
-        return company
-    if isinstance(company, str) and company:
-        key = company
-        if key not in index.company_names:
-            by_name = {v.casefold(): k for k, v in index.company_names.items()}
-            key = by_name.get(company.casefold(), company)
-        ref = _company_from_key(index, key, "given", company)
-        return ref if ref.name else CompanyRef(key=key, name=company, evidence="given")
-    # What identifies the sender (GSTIN, PAN, mail domain) outranks a quoted order number:
-    # anyone can quote an order, and a mismatch between the two must show, not be hidden.
-    identifying = [e for e in entities if e.label not in ("ORDER_NO", "PO_NO")]
-    link = link_company(identifying, index, _sender(email))
-    if link is None:
-        named = _company_by_name(_text(email), index)
-        if named is not None:
-            return _company_from_key(index, named[0], "name", named[1])
-        link = link_company(entities, index, _sender(email))
-    if link is not None:
-        return _company_from_key(index, link.company, link.evidence, link.matched)
-    for e in entities:
-        gstin = str(e.value or "").upper()
-        # A GSTIN of a company on file that the sender's address does not vouch for is only a
-        # claim: never a key to that company's records (ml.extract.linking).
-        on_file = gstin in index.company_by_gstin or gstin[2:12] in index.company_by_pan
-        if e.label == "GSTIN" and e.valid and gstin and not on_file:
-            return CompanyRef(
-                key=gstin,
-                name=None,
-                gstins=(gstin,),
-                pans=(gstin[2:12],),
-                evidence="gstin_unlisted",
-                matched=gstin,
-            )
-    return None
+    """The sender's company: as given (a `CompanyRef`, a CRM company key or name), else the
+    company `ml.extract.linking` links the mail to, else a valid GSTIN not on file; None
+    when nothing names one or the signals disagree."""
+    return _resolve(email, entities, index, company)[0]
 
 
 def _is_company(company: CompanyRef, name: Any, gstin: Any) -> bool:
+    """Whether a document's party (name, GSTIN) is `company`: by GSTIN or the PAN inside it
+    when the document has one, else by the exact name."""
     gstin = _upper(gstin)
-    if gstin and (gstin in company.gstins or (len(gstin) == 15 and gstin[2:12] in company.pans)):
-        return True
-    folded = str(name or "").strip().lower()
-    return bool(folded) and folded in {str(company.name or "").strip().lower(), company.key.lower()}
+    if gstin:
+        return gstin in company.gstins or (len(gstin) == 15 and gstin[2:12] in company.pans)
+    folded = " ".join(str(name or "").split()).casefold()
+    names = {" ".join(str(n).split()).casefold() for n in (company.name, company.key) if n}
+    return bool(folded) and folded in names
+
+
+def _owns(company: CompanyRef, index: MasterIndex, order: Mapping[str, Any]) -> bool:
+    """Whether a sales order is `company`'s: the CRM's company of its customer when known."""
+    owner = index.order_by_no.get(_upper(order["sales_order_no"]), {}).get("company")
+    if owner is not None:
+        return owner == company.key
+    return _is_company(company, order["company_name"], order["gstin"])
 
 
 def _sender(email: Mapping[str, Any]) -> str | None:
@@ -294,24 +309,24 @@ def _stock_facts(conn: psycopg.Connection, grounding: Grounding, product: str) -
     rows = _rows(
         conn,
         grounding,
-        ["raw.tally_stock_items"],
-        "SELECT DISTINCT ON (guid) guid, name, closing_qty, unit, snapshot_at "
-        "FROM raw.tally_stock_items ORDER BY guid, snapshot_at DESC",
+        ["marts.stock_levels"],
+        "SELECT product_name, closing_qty, closing_qty_kg, unit, as_of FROM marts.stock_levels",
         (),
     )
     key = product_key(product)
     facts = []
     for row in rows:
-        if product_key(str(row["name"])) != key or row["closing_qty"] is None:
+        if product_key(str(row["product_name"])) != key or row["closing_qty"] is None:
             continue
+        in_kg = row["closing_qty_kg"] is not None
         facts.append(
             Fact(
                 kind=STOCK,
                 label=f"Stock on hand of {product}",
-                value=float(row["closing_qty"]),
-                unit=(row["unit"] or "kg").strip() or "kg",
-                source=f"Tally stock item {row['name']!s} (latest snapshot)",
-                as_of=row["snapshot_at"],
+                value=float(row["closing_qty_kg"] if in_kg else row["closing_qty"]),
+                unit="kg" if in_kg else ((row["unit"] or "").strip() or "unit"),
+                source=f"Tally stock item {row['product_name']!s} (latest snapshot)",
+                as_of=row["as_of"],
                 subject=product,
             )
         )
@@ -324,115 +339,55 @@ def _company_params(company: CompanyRef) -> tuple[list[str], list[str], list[str
     return list(company.gstins), list(company.pans), sorted(names)
 
 
-_FOCUS_INVOICE_RATES: LiteralString = (
-    "SELECT h.doc_no, h.doc_date, h.customer_name, h.gstin, l.item_name, l.quantity, l.unit, "
-    "l.rate FROM raw.focus_invoices h JOIN raw.focus_invoice_lines l ON l.doc_no = h.doc_no "
-    "WHERE l.rate IS NOT NULL AND (upper(h.gstin) = ANY(%s) "
-    "OR substr(upper(h.gstin), 3, 10) = ANY(%s) OR lower(h.customer_name) = ANY(%s))"
+_LAST_PRICES: LiteralString = (
+    "SELECT company_name, gstin, product_name, last_rate_inr, rate_unit, last_rate_inr_per_kg,"
+    " last_priced_on, price_source, document_no FROM marts.customer_last_price"
+    " WHERE upper(gstin) = ANY(%s) OR substr(upper(gstin), 3, 10) = ANY(%s)"
+    " OR (gstin IS NULL AND lower(company_name) = ANY(%s))"
 )
-_FOCUS_ORDER_RATES: LiteralString = (
-    "SELECT h.doc_no, h.doc_date, h.customer_name, h.gstin, l.item_name, l.quantity, l.unit, "
-    "l.rate FROM raw.focus_sales_orders h "
-    "JOIN raw.focus_sales_order_lines l ON l.doc_no = h.doc_no "
-    "WHERE l.rate IS NOT NULL AND coalesce(h.status, '') <> 'cancelled' "
-    "AND (upper(h.gstin) = ANY(%s) OR substr(upper(h.gstin), 3, 10) = ANY(%s) "
-    "OR lower(h.customer_name) = ANY(%s))"
-)
-
-
-def _price_candidates(
-    conn: psycopg.Connection, grounding: Grounding, company: CompanyRef, product: str
-) -> list[tuple[date, int, Fact]]:
-    """(date, preference, fact) for every line that priced `product` to `company`."""
-    key = product_key(product)
-    out: list[tuple[date, int, Fact]] = []
-    tally = _rows(
-        conn,
-        grounding,
-        ["raw.tally_vouchers", "raw.tally_voucher_lines"],
-        "SELECT v.voucher_type, v.voucher_number, v.voucher_date, v.party, v.party_gstin, "
-        "l.item, l.qty, l.rate, l.rate_unit, l.unit, l.amount "
-        "FROM raw.tally_vouchers v JOIN raw.tally_voucher_lines l ON l.voucher_guid = v.guid "
-        "WHERE lower(v.voucher_type) = ANY(%s) AND NOT v.is_cancelled AND NOT v.is_optional "
-        "AND v.voucher_date IS NOT NULL AND (upper(v.party_gstin) = ANY(%s) "
-        "OR substr(upper(v.party_gstin), 3, 10) = ANY(%s) OR lower(v.party) = ANY(%s))",
-        (list(_TALLY_PRICE_TYPES), *_company_params(company)),
-    )
-    for row in tally:
-        if product_key(str(row["item"] or "")) != key:
-            continue
-        if not _is_company(company, row["party"], row["party_gstin"]):
-            continue
-        rate = _num(row["rate"])
-        if rate is None and _num(row["amount"]) and _num(row["qty"]):
-            rate = round(abs(float(row["amount"])) / abs(float(row["qty"])), 2)
-        if rate is None:
-            continue
-        vtype = str(row["voucher_type"]).strip().casefold()
-        basis, pref = {"sales": ("invoiced", 2), "sales order": ("ordered", 1)}.get(
-            vtype, ("quoted", 0)
-        )
-        unit = (row["rate_unit"] or row["unit"] or "kg").strip() or "kg"
-        doc = str(row["voucher_number"] or "")
-        out.append(
-            (
-                row["voucher_date"],
-                pref,
-                Fact(
-                    kind=LAST_PRICE,
-                    label=f"Last {basis} rate of {product}",
-                    value=rate,
-                    unit=f"Rs/{unit}",
-                    source=f"Tally {row['voucher_type']} voucher {doc}".strip(),
-                    as_of=row["voucher_date"],
-                    subject=product,
-                    ref=doc or None,
-                ),
-            )
-        )
-    for tables, query, label, basis, pref in (
-        (["raw.focus_invoices", "raw.focus_invoice_lines"], _FOCUS_INVOICE_RATES, "invoice",
-         "invoiced", 2),
-        (["raw.focus_sales_orders", "raw.focus_sales_order_lines"], _FOCUS_ORDER_RATES,
-         "sales order", "ordered", 1),
-    ):  # fmt: skip
-        for row in _rows(conn, grounding, tables, query, _company_params(company)):
-            if product_key(str(row["item_name"] or "")) != key:
-                continue
-            if not _is_company(company, row["customer_name"], row["gstin"]):
-                continue
-            unit = (row["unit"] or "kg").strip() or "kg"
-            out.append(
-                (
-                    row["doc_date"],
-                    pref,
-                    Fact(
-                        kind=LAST_PRICE,
-                        label=f"Last {basis} rate of {product}",
-                        value=float(row["rate"]),
-                        unit=f"Rs/{unit}",
-                        source=f"Focus {label} {row['doc_no']}",
-                        as_of=row["doc_date"],
-                        subject=product,
-                        ref=str(row["doc_no"]),
-                    ),
-                )
-            )
-    return out
 
 
 def _last_price(
     conn: psycopg.Connection, grounding: Grounding, company: CompanyRef, product: str
 ) -> Fact | None:
     """The most recent rate for (company, product); an invoice wins a tie with an order."""
-    candidates = _price_candidates(conn, grounding, company, product)
+    key = product_key(product)
+    candidates: list[tuple[date, int, str, Fact]] = []
+    for row in _rows(
+        conn, grounding, ["marts.customer_last_price"], _LAST_PRICES, _company_params(company)
+    ):
+        if product_key(str(row["product_name"] or "")) != key:
+            continue
+        if not _is_company(company, row["company_name"], row["gstin"]):
+            continue
+        per_kg = _num(row["last_rate_inr_per_kg"])
+        rate = per_kg if per_kg is not None else _num(row["last_rate_inr"])
+        if rate is None:
+            continue
+        unit = "kg" if per_kg is not None else ((row["rate_unit"] or "").strip() or "unit")
+        label, basis, pref = _PRICE_SOURCES.get(
+            str(row["price_source"]), (str(row["price_source"]), "invoiced", 0)
+        )
+        doc = str(row["document_no"] or "")
+        fact = Fact(
+            kind=LAST_PRICE,
+            label=f"Last {basis} rate of {product}",
+            value=rate,
+            unit=f"Rs/{unit}",
+            source=f"{label} {doc}".strip(),
+            as_of=row["last_priced_on"],
+            subject=product,
+            ref=doc or None,
+        )
+        candidates.append((row["last_priced_on"], pref, doc, fact))
     if not candidates:
         return None
-    return max(candidates, key=lambda c: (c[0], c[1], str(c[2].ref)))[2]
+    return max(candidates, key=lambda c: c[:3])[3]
 
 
 _ORDER_COLUMNS: LiteralString = (
-    "SELECT doc_no, doc_date, customer_name, gstin, po_ref, status FROM raw.focus_sales_orders "
+    "SELECT sales_order_no, order_date, company_name, gstin, po_ref, status, dispatch_documents"
+    " FROM marts.sales_orders "
 )
 
 
@@ -440,34 +395,39 @@ def _orders_for_reference(
     conn: psycopg.Connection, grounding: Grounding, label: str, value: str
 ) -> list[dict[str, Any]]:
     if label == "ORDER_NO":
-        query: LiteralString = _ORDER_COLUMNS + "WHERE upper(doc_no) = %s"
+        query: LiteralString = _ORDER_COLUMNS + "WHERE upper(sales_order_no) = %s"
     else:
-        query = _ORDER_COLUMNS + "WHERE upper(po_ref) = %s ORDER BY doc_date DESC, doc_no DESC"
-    return _rows(conn, grounding, ["raw.focus_sales_orders"], query, (value.upper(),))
+        query = (
+            _ORDER_COLUMNS
+            + "WHERE upper(po_ref) = %s ORDER BY order_date DESC, sales_order_no DESC"
+        )
+    return _rows(conn, grounding, ["marts.sales_orders"], query, (value.upper(),))
 
 
 def _latest_orders(
-    conn: psycopg.Connection, grounding: Grounding, company: CompanyRef
+    conn: psycopg.Connection, grounding: Grounding, company: CompanyRef, index: MasterIndex
 ) -> list[dict[str, Any]]:
+    own = [doc for doc, o in index.order_by_no.items() if o["company"] == company.key]
     rows = _rows(
         conn,
         grounding,
-        ["raw.focus_sales_orders"],
-        _ORDER_COLUMNS + "WHERE coalesce(status, '') <> 'cancelled' "
-        "AND (upper(gstin) = ANY(%s) OR substr(upper(gstin), 3, 10) = ANY(%s) "
-        "OR lower(customer_name) = ANY(%s)) ORDER BY doc_date DESC, doc_no DESC LIMIT 20",
-        _company_params(company),
+        ["marts.sales_orders"],
+        _ORDER_COLUMNS + "WHERE status <> 'cancelled' AND (upper(sales_order_no) = ANY(%s)"
+        " OR upper(gstin) = ANY(%s) OR substr(upper(gstin), 3, 10) = ANY(%s)"
+        " OR lower(company_name) = ANY(%s))"
+        " ORDER BY order_date DESC, sales_order_no DESC LIMIT 20",
+        (own, *_company_params(company)),
     )
-    return [r for r in rows if _is_company(company, r["customer_name"], r["gstin"])]
+    return [r for r in rows if _owns(company, index, r)]
 
 
 def _order_items(conn: psycopg.Connection, grounding: Grounding, doc_no: str) -> list[dict]:
     return _rows(
         conn,
         grounding,
-        ["raw.focus_sales_order_lines"],
-        "SELECT item_name, quantity, unit FROM raw.focus_sales_order_lines "
-        "WHERE doc_no = %s ORDER BY line_no",
+        ["marts.sales_order_lines"],
+        "SELECT product_name, qty, unit, qty_kg FROM marts.sales_order_lines "
+        "WHERE sales_order_no = %s ORDER BY line_no",
         (doc_no,),
     )
 
@@ -475,7 +435,8 @@ def _order_items(conn: psycopg.Connection, grounding: Grounding, doc_no: str) ->
 def _order_facts(
     conn: psycopg.Connection, grounding: Grounding, order: Mapping[str, Any]
 ) -> list[Fact]:
-    doc_no = str(order["doc_no"])
+    doc_no = str(order["sales_order_no"])
+    day = order["order_date"]
     source = f"Focus sales order {doc_no}"
     facts = [
         Fact(
@@ -484,7 +445,7 @@ def _order_facts(
             value=str(order["status"] or "unknown"),
             unit=None,
             source=source,
-            as_of=order["doc_date"],
+            as_of=day,
             subject=doc_no,
             ref=doc_no,
         )
@@ -497,74 +458,60 @@ def _order_facts(
                 str(order["po_ref"]),
                 None,
                 source,
-                order["doc_date"],
+                day,
                 doc_no,
                 doc_no,
             )  # fmt: skip
         )
     for line in _order_items(conn, grounding, doc_no):
-        if line["item_name"] and line["quantity"] is not None:
+        in_kg = line["qty_kg"] is not None
+        qty = line["qty_kg"] if in_kg else line["qty"]
+        if line["product_name"] and qty is not None:
+            unit = "kg" if in_kg else ((line["unit"] or "").strip() or "unit")
             facts.append(
                 Fact(
                     ORDER_ITEM,
-                    str(line["item_name"]),
-                    float(line["quantity"]),
-                    (line["unit"] or "kg").strip() or "kg",
+                    str(line["product_name"]),
+                    float(qty),
+                    unit,
                     source,
-                    order["doc_date"],
+                    day,
                     doc_no,
                     doc_no,
                 )  # fmt: skip
             )
-    invoices = _rows(
-        conn,
-        grounding,
-        ["raw.focus_invoices"],
-        "SELECT doc_no, doc_date, vehicle_no, lr_no FROM raw.focus_invoices "
-        "WHERE upper(order_no) = %s ORDER BY doc_date DESC, doc_no DESC LIMIT %s",
-        (doc_no.upper(), _MAX_INVOICES),
-    )
-    for inv in invoices:
-        inv_no = str(inv["doc_no"])
-        inv_source = f"Focus invoice {inv_no}"
-        facts.append(Fact(INVOICE, f"Invoice against {doc_no}", inv_no, None, inv_source,
-                          inv["doc_date"], doc_no, inv_no))  # fmt: skip
-        if inv["vehicle_no"]:
-            facts.append(Fact(VEHICLE, f"Vehicle for {inv_no}", str(inv["vehicle_no"]), None,
-                              inv_source, inv["doc_date"], doc_no, inv_no))  # fmt: skip
-        if inv["lr_no"]:
-            facts.append(Fact(LR, f"LR for {inv_no}", str(inv["lr_no"]), None, inv_source,
-                              inv["doc_date"], doc_no, inv_no))  # fmt: skip
-    if not any(f.kind in (VEHICLE, LR) for f in facts):
-        facts.extend(_tally_dispatch(conn, grounding, doc_no))
+    facts.extend(_dispatch_facts(doc_no, order.get("dispatch_documents")))
     return facts
 
 
-def _tally_dispatch(conn: psycopg.Connection, grounding: Grounding, doc_no: str) -> list[Fact]:
-    """Vehicle and LR from a Tally sales voucher that references the order (Focus had none)."""
-    rows = _rows(
-        conn,
-        grounding,
-        ["raw.tally_vouchers"],
-        "SELECT voucher_number, voucher_date, vehicle_no, lr_no FROM raw.tally_vouchers "
-        "WHERE lower(voucher_type) = 'sales' AND NOT is_cancelled AND %s = ANY(order_refs) "
-        "ORDER BY voucher_date DESC NULLS LAST LIMIT 1",
-        (doc_no,),
-    )
+def _dispatch_facts(doc_no: str, documents: Any) -> list[Fact]:
+    """Invoice, vehicle and LR of the latest documents that dispatched against the order
+    (`marts.sales_orders.dispatch_documents`, newest first)."""
     facts: list[Fact] = []
-    for row in rows:
-        number = str(row["voucher_number"] or "") or None
-        source = f"Tally Sales voucher {number or ''}".strip()
-        if number:
-            facts.append(Fact(INVOICE, f"Invoice against {doc_no}", number, None, source,
-                              row["voucher_date"], doc_no, number))  # fmt: skip
-        if row["vehicle_no"]:
-            facts.append(Fact(VEHICLE, f"Vehicle for {number or doc_no}", str(row["vehicle_no"]),
-                              None, source, row["voucher_date"], doc_no, number))  # fmt: skip
-        if row["lr_no"]:
-            facts.append(Fact(LR, f"LR for {number or doc_no}", str(row["lr_no"]), None, source,
-                              row["voucher_date"], doc_no, number))  # fmt: skip
+    for doc in list(documents or [])[:_MAX_DISPATCHES]:
+        number = str(doc.get("document_no") or "") or None
+        kind = _DOCUMENT_KINDS.get(str(doc.get("document_kind")), "dispatch document")
+        source = f"{kind} {number or ''}".strip()
+        day = _date(doc.get("dispatched_on"))
+        if number and doc.get("is_invoice"):
+            facts.append(Fact(INVOICE, f"Invoice against {doc_no}", number, None, source, day,
+                              doc_no, number))  # fmt: skip
+        if doc.get("vehicle_no"):
+            facts.append(Fact(VEHICLE, f"Vehicle for {number or doc_no}", str(doc["vehicle_no"]),
+                              None, source, day, doc_no, number))  # fmt: skip
+        if doc.get("lr_no"):
+            facts.append(Fact(LR, f"LR for {number or doc_no}", str(doc["lr_no"]), None, source,
+                              day, doc_no, number))  # fmt: skip
     return facts
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
 
 
 def _stock_master(conn: psycopg.Connection) -> tuple[ProductRef, ...]:
@@ -618,11 +565,11 @@ def gather(
 
     `email` is a row of `raw.emails` (or any mapping with `subject`, `body_text`/`body` and
     `from_addr`/`from`). `entities` are the extractor's entities for it (`Entity` values or
-    their dicts); None runs the extractor over the stock master (`products`, read from the
-    warehouse when None). `company` is a known customer (`CompanyRef`, or a
-    master key/name); None resolves it. `index` is a prebuilt `MasterIndex` (batch callers
-    build it once with `ml.extract.linking.load_index`). With `infer_order`, a mail that
-    quotes no order number is taken to be about the customer's latest order (holding a
+    their dicts); None runs the extractor over the stock master (`products`, read from
+    `marts.stock_levels` when None). `company` is a known customer (`CompanyRef`, or a CRM
+    company key or name); None resolves it. `index` is a prebuilt `MasterIndex` (batch
+    callers build it once with `ml.extract.linking.load_index`). With `infer_order`, a mail
+    that quotes no order number is taken to be about the customer's latest order (holding a
     product it mentions, when one does); the grounding says so (`order_inferred`).
     """
     if products is None:
@@ -635,8 +582,13 @@ def gather(
         except psycopg.Error as exc:
             log.warning("drafts: master index unavailable: %s", type(exc).__name__)
             index = MasterIndex()
-    grounding = Grounding(company=resolve_company(email, found, index, company))
-    if grounding.company is None:
+    resolved, conflict = _resolve(email, found, index, company)
+    grounding = Grounding(company=resolved)
+    if conflict:
+        grounding.notes.append(
+            "customer not identified: the mail names companies that disagree (review)"
+        )
+    elif grounding.company is None:
         grounding.notes.append("customer not identified")
     if not products and entities is None:
         grounding.notes.append("no stock master: products in the mail not recognised")
@@ -700,7 +652,7 @@ def gather(
             )
             grounding.notes.append(f"no Focus sales order for {kind} {ref}")
         for order in orders:
-            _add_order(conn, grounding, order)
+            _add_order(conn, grounding, index, order)
 
     if (
         infer_order
@@ -708,34 +660,39 @@ def gather(
         and not grounding.references
         and grounding.company is not None
     ):
-        candidates = _latest_orders(conn, grounding, grounding.company)
+        candidates = _latest_orders(conn, grounding, grounding.company, index)
         if grounding.products and candidates:
             keys = {product_key(p) for p in grounding.products}
             with_product = [
                 o
                 for o in candidates
                 if any(
-                    product_key(str(i["item_name"] or "")) in keys
-                    for i in _order_items(conn, grounding, str(o["doc_no"]))
+                    product_key(str(i["product_name"] or "")) in keys
+                    for i in _order_items(conn, grounding, str(o["sales_order_no"]))
                 )
             ]
             candidates = with_product or candidates
         if candidates:
             grounding.order_inferred = True
             grounding.notes.append("no order quoted: took the customer's latest order")
-            _add_order(conn, grounding, candidates[0])
+            _add_order(conn, grounding, index, candidates[0])
     return grounding
 
 
-def _add_order(conn: psycopg.Connection, grounding: Grounding, order: Mapping[str, Any]) -> None:
-    doc_no = str(order["doc_no"])
+def _add_order(
+    conn: psycopg.Connection,
+    grounding: Grounding,
+    index: MasterIndex,
+    order: Mapping[str, Any],
+) -> None:
+    doc_no = str(order["sales_order_no"])
     if doc_no in grounding.orders:
         return
     grounding.orders.append(doc_no)
     company = grounding.company
-    if company is not None and not _is_company(company, order["customer_name"], order["gstin"]):
+    if company is not None and not _owns(company, index, order):
         grounding.order_mismatch.append(doc_no)
         grounding.notes.append(
-            f"{doc_no} belongs to {order['customer_name']}, not to the sender's company"
+            f"{doc_no} belongs to {order['company_name']}, not to the sender's company"
         )
     grounding.facts.extend(_order_facts(conn, grounding, order))

@@ -3,7 +3,7 @@
 `Extractor(products).extract(text)` returns `Entity` values for GSTIN, PAN, CIN, ORDER_NO,
 INVOICE_NO, PO_NO, PRODUCT, QUANTITY and PRICE with normalised values (see
 `ml.extract.entities.Entity`). Products come from the stock master
-(`ml.extract.linking.load_products(conn)` reads Tally's stock items from the warehouse);
+(`ml.extract.linking.load_products(conn)` reads Tally's stock items from `marts.stock_levels`);
 `get_extractor(products)` is a process-wide extractor per stock master. Importing this
 package is cheap: spaCy loads when the first extractor is built.
 """

@@ -1,8 +1,9 @@
 """Scoring landed mail into the warehouse (ml.warehouse), through the Dagster asset.
 
-Products are matched against the stock master landed from Tally, so an item the trader adds
-in Tally is recognised in mail after the next materialisation, with no code change; and mail
-is scored whatever master data is (or is not) there.
+Products are matched against the stock master dbt models from what Tally landed
+(`marts.stock_levels`), so an item the trader adds in Tally is recognised in mail after the
+next sync and dbt build, with no code change; the sender's company is the CRM master's
+(`marts.crm_companies`); and mail is scored whatever master data is (or is not) there.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from ml.warehouse import score_pending
 from orchestration.defs.ml.assets import email_predictions
 from orchestration.resources import WarehouseResource
 from pebble.settings import get_settings
+from tests.ml.marts import build_marts
 
+KULKARNI_GSTIN = "27AAKCK4321M1Z8"
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "emails"
 #: A stock item the demo catalogue has never heard of, created only in the trader's Tally.
 NEW_ITEM = {
@@ -97,6 +100,16 @@ def _products(conn: psycopg.Connection, subject: str) -> list[tuple[str, str | N
     ).fetchall()
 
 
+def _company(conn: psycopg.Connection, subject: str) -> tuple[str | None, ...]:
+    row = conn.execute(
+        "SELECT p.company_key, p.company_name, p.company_evidence FROM ml.email_predictions p"
+        " JOIN raw.emails e USING (email_key) WHERE e.subject = %s",
+        (subject,),
+    ).fetchone()
+    assert row is not None, subject
+    return tuple(row)
+
+
 def test_an_item_created_only_in_tally_is_recognised_after_the_next_materialisation(
     scoring: psycopg.Connection, pebble_env: str, tmp_path: Path
 ) -> None:
@@ -112,15 +125,32 @@ def test_an_item_created_only_in_tally_is_recognised_after_the_next_materialisat
 
     # Before: Tally does not stock the resin; a mail asking for it names no product.
     _sync_stock(conn, world)
+    # the sender's firm is a Tally customer: its ledger carries the sender's domain
+    conn.execute(
+        "INSERT INTO raw.tally_ledgers (guid, name, parent, gstin, gstins, email, row_hash)"
+        " VALUES ('l-kc', 'Kulkarni Coatings (Maharashtra)', 'Sundry Debtors', %s, %s,"
+        " 'accounts@kulkarni-coatings.example', 'h')",
+        (KULKARNI_GSTIN, [KULKARNI_GSTIN]),
+    )
     drop = tmp_path / "drop"
     land_mail(conn, [_mail(drop, "before", "Rate - resin (1)", text)])
+    _materialize(pebble_env)  # the dbt warehouse step has not run: no products, no company
+    assert _products(conn, "Rate - resin (1)") == []
+    assert _company(conn, "Rate - resin (1)") == (None, None, None)
+
+    build_marts(pebble_env)
+    conn.execute("DELETE FROM ml.email_predictions")  # score it again, now with the marts
     _materialize(pebble_env)
     assert _products(conn, "Rate - resin (1)") == []
+    kulkarni = f"pan:{KULKARNI_GSTIN[2:12]}"  # the CRM master's key and name, which the
+    # CRM gave this sender (by the domain on the ledger) when dbt built it
+    assert _company(conn, "Rate - resin (1)") == (kulkarni, "Kulkarni Coatings", "contact")
 
     # The trader creates the item in Tally; the next sync lands it with the stock master.
     catalogue = json.loads((world / "catalogue.json").read_text("utf-8"))
     (world / "catalogue.json").write_text(json.dumps([*catalogue, NEW_ITEM]), "utf-8")
     _sync_stock(conn, world)
+    build_marts(pebble_env, "+stock_levels")
     land_mail(conn, [_mail(drop, "after", "Rate - resin (2)", text)])
     _materialize(pebble_env)
     assert _products(conn, "Rate - resin (2)") == [("Pebblite K-40 Resin", "Pebblite K-40 Resin")]

@@ -1,9 +1,16 @@
-"""Fixtures for the reply-draft tests: seeded warehouse tables and a fake chat server."""
+"""Fixtures for the reply-draft tests: a seeded warehouse with its marts, and a fake chat
+server.
+
+The seed lands raw Tally and Focus RT rows the way the connectors land them; dbt then builds
+the marts the grounding reads (`tests.ml.marts.build_marts`), once per session into a
+template database that each test copies. A test that lands more rows builds the marts again.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -12,9 +19,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
 from ml.drafts.llm import get_llm_settings
+from pebble import db
+from tests.ml.marts import build_marts
 
 SHARMA = "Sharma Rubber Industries Pvt Ltd"
 SHARMA_GSTIN = "27AAPFU0939F1ZV"
@@ -125,12 +136,10 @@ def add_invoice(
         )
 
 
-@pytest.fixture
-def seeded(warehouse: psycopg.Connection) -> psycopg.Connection:
+def seed(conn: psycopg.Connection) -> None:
     """Two customers, stock snapshots, Tally sales, Focus orders and invoices.
 
     The stock items are the stock master the extractor reads product names from."""
-    conn = warehouse
     add_ledger(conn, SHARMA, SHARMA_GSTIN, "purchase@sharmarubber.in")
     add_ledger(conn, KAVERI, KAVERI_GSTIN, "stores@kaveripaints.com")
 
@@ -162,7 +171,46 @@ def seeded(warehouse: psycopg.Connection) -> psycopg.Connection:
               "open", [("Stearic Acid", 2000, 133.0)])  # fmt: skip
     add_order(conn, "SO/25-26/01950", date(2025, 11, 13), KAVERI, KAVERI_GSTIN, "KP-7781",
               "dispatched", [("Zinc Oxide", 1000, 255.0)])  # fmt: skip
-    return conn
+
+
+@pytest.fixture(scope="session")
+def seeded_template(pg_server_url: str, migrated_template: str) -> Iterator[str]:
+    """A database holding the seed and the marts dbt built from it, copied by `seeded`."""
+    name = f"pebble_seeded_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(migrated_template)
+            )
+        )
+    url = db._to_url({**conninfo_to_dict(pg_server_url), "dbname": name})
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            seed(conn)
+        build_marts(url)
+        yield name
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture
+def seeded(
+    pebble_env: str, pg_server_url: str, seeded_template: str
+) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to a fresh copy of the seeded warehouse, marts built."""
+    name = conninfo_to_dict(pebble_env)["dbname"]
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(seeded_template)
+            )
+        )
+    with psycopg.connect(pebble_env, autocommit=True) as conn:
+        yield conn
 
 
 def sharma_mail(subject: str, body: str, **extra: Any) -> dict[str, Any]:

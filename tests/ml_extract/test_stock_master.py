@@ -1,4 +1,5 @@
-"""Products come from the stock master in the warehouse, not from any built-in list."""
+"""Products come from the stock master in the warehouse (`marts.stock_levels`, which dbt
+builds from Tally's landed stock items), not from any built-in list."""
 
 from __future__ import annotations
 
@@ -8,20 +9,13 @@ from pathlib import Path
 
 from ml.extract import get_extractor
 from ml.extract.linking import load_products
+from tests.ml.marts import build_marts
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _stock_table(conn) -> None:
-    conn.execute(
-        "CREATE TABLE raw.tally_stock_items (guid text, snapshot_at timestamptz, name text,"
-        " aliases text[], unit text, pack text, pack_size numeric, master_id bigint)"
-    )
-
-
-def test_products_are_the_latest_snapshot_of_each_stock_item(bare_warehouse) -> None:
-    conn = bare_warehouse
-    _stock_table(conn)
+def test_products_are_the_latest_snapshot_of_each_stock_item(warehouse, pebble_env) -> None:
+    conn = warehouse
     old, new = datetime(2025, 11, 1, tzinfo=UTC), datetime(2025, 11, 14, tzinfo=UTC)
     rows = [
         # the later snapshot of the resin adds an alias and the drum it ships in
@@ -31,7 +25,13 @@ def test_products_are_the_latest_snapshot_of_each_stock_item(bare_warehouse) -> 
         ("g-acid", new, "Nitric Acid 60%", [], "MT", "Carboy", 0.035, 3),
     ]
     with conn.cursor() as cur:
-        cur.executemany("INSERT INTO raw.tally_stock_items VALUES (%s,%s,%s,%s,%s,%s,%s,%s)", rows)
+        cur.executemany(
+            "INSERT INTO raw.tally_stock_items (guid, snapshot_at, name, aliases, unit, pack,"
+            " pack_size, master_id, row_hash) VALUES (%s,%s,%s,%s,%s,%s,%s,%s, 'h')",
+            rows,
+        )
+    assert load_products(conn) == ()  # landed, not modelled yet: raw.* is never read
+    build_marts(pebble_env, "+stock_levels")
     products = load_products(conn)
     assert [p.name for p in products] == [
         "Hydrated Lime",
@@ -52,15 +52,30 @@ def test_products_are_the_latest_snapshot_of_each_stock_item(bare_warehouse) -> 
 
 
 def test_a_stock_master_without_aliases_or_packs_still_matches_names(bare_warehouse) -> None:
-    conn = bare_warehouse
-    conn.execute("CREATE TABLE raw.tally_stock_items (name text)")
-    conn.execute("INSERT INTO raw.tally_stock_items VALUES ('Hydrated Lime'), (NULL)")
+    conn = bare_warehouse  # the mart's rows written directly: this is about reading them
+    conn.execute(
+        "CREATE TABLE marts.stock_levels (product_name text, product_aliases text[], pack text,"
+        " pack_size_kg numeric, master_id bigint)"
+    )
+    conn.execute("INSERT INTO marts.stock_levels VALUES ('Hydrated Lime', NULL, NULL, NULL, NULL)")
     products = load_products(conn)
     assert [(p.name, p.aliases, p.pack_size_kg) for p in products] == [("Hydrated Lime", (), None)]
 
 
 def test_no_stock_master_means_no_products(bare_warehouse) -> None:
     assert load_products(bare_warehouse) == ()
+
+
+def test_ml_reads_master_data_only_from_the_marts() -> None:
+    # the landed mail it scores is the one raw table ml reads; Tally, Focus RT and lead
+    # lists come to it through dbt's marts
+    found = subprocess.run(
+        ["grep", "-rnE", r"raw\.(tally|focus|prelead)_", "ml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 1, found.stdout  # grep: 1 = no line matched
 
 
 def test_ml_never_imports_the_demo() -> None:

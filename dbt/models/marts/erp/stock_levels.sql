@@ -14,6 +14,7 @@ select
     gst_rate_pct,
     pack,
     pack_size_kg,
+    master_id,
     snapshot_at                                     as as_of
 from {{ ref('stg_tally__stock_items') }}
 where is_latest
