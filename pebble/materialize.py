@@ -8,6 +8,12 @@ the Dagster UI). As it goes, the run's state is written to the status file
 
 A failed source does not stop the others: with Tally down, mail is still landed, scored
 and carded, and the summary names the failed assets and their errors.
+
+Every asset (``*``) is materialised in runs one after the other (:func:`stages`): the ERP
+landings, the lead lists and the warehouse models first, so that scoring, which links mail
+to companies, orders and stock items through ``marts.crm_companies``,
+``marts.stock_levels`` and ``marts.sales_orders``, finds them on the very first run; then
+the mail, the scoring and the cards, and what reads them.
 """
 
 from __future__ import annotations
@@ -189,30 +195,106 @@ def _quiet_console(log_path: Path) -> Iterator[None]:
                 root.addHandler(existing)
 
 
-#: `pebble up`'s background run in two stages: landings and cards first (unclassified,
-#: within minutes), then the model, the scores and the cards again (classified).
-CARDS_FIRST: tuple[str, ...] = ("not group:ml", "group:ml+")
+def stages(select: str = "*", cards_first: bool = False) -> tuple[Any, ...]:
+    """The runs that materialise ``select``, in order (Dagster selections).
+
+    A selection other than every asset (``*``) is one run. Every asset is two runs:
+
+    1. the ERP landings, the lead lists and the warehouse dbt step (the CRM master, stock,
+       orders, the activity stream) with the staging models it reads: no mail, no ML;
+    2. everything else (mail, the classifier, scoring, the cards), and again every model
+       downstream of mail or ML, now that the mail is there.
+
+    ``cards_first`` (`pebble up`) splits the second run in two, so the cards show within
+    minutes, before the model is trained: mail and the cards step (unclassified cards);
+    then the classifier, scoring and everything downstream of mail or ML."""
+    if select != "*":
+        return (select,)
+    from dagster import AssetSelection
+
+    from orchestration.defs.dbt.assets import pebble_dbt_cards, pebble_dbt_warehouse
+    from orchestration.defs.mail.assets import raw_emails
+
+    mail = AssetSelection.assets(raw_emails)
+    ml = AssetSelection.groups("ml")
+    erp_first = AssetSelection.assets(pebble_dbt_warehouse).upstream() - mail - ml
+    after_mail = (mail | ml).downstream()
+    if not cards_first:
+        return (erp_first, (AssetSelection.all() - erp_first) | after_mail)
+    cards = mail | AssetSelection.assets(pebble_dbt_cards)
+    return (
+        erp_first,
+        cards,
+        (AssetSelection.all() - erp_first - cards) | (after_mail - mail),
+    )
 
 
-def selected_keys(select: str) -> set[Any]:
-    """The asset keys a Dagster selection string names."""
+def selected_keys(select: Any) -> set[Any]:
+    """The executable asset keys a Dagster selection (or selection string) names."""
     from dagster import AssetSelection
 
     from orchestration.definitions import defs
 
     with _no_dagster_notices():
-        return AssetSelection.from_string(select).resolve(defs.resolve_asset_graph())
+        graph = defs.resolve_asset_graph()
+        selection = AssetSelection.from_string(select) if isinstance(select, str) else select
+        return {key for key in selection.resolve(graph) if graph.get(key).is_executable}
 
 
 def materialize(
-    select: str = "*",
+    select: Any = "*",
+    console: Console | None = None,
+    *,
+    log_path: Path | None = None,
+    cards_first: bool = False,
+) -> MaterializeSummary:
+    """Materialise the selected assets (and their checks) in the runs :func:`stages` plans,
+    one after the other, with a live progress display; one summary for them all.
+
+    A run that fails does not stop the next: with the ERPs down, the first run fails its
+    landings and the mail is still landed, scored and carded by the next."""
+    planned = stages(select, cards_first) if isinstance(select, str) else (select,)
+    status = RunStatus(state=RUNNING, total=sum(len(selected_keys(s)) for s in planned))
+    summaries = [
+        materialize_run(
+            stage, console=console, log_path=log_path, status=status, last=i == len(planned) - 1
+        )
+        for i, stage in enumerate(planned)
+    ]
+    return merge_summaries(summaries)
+
+
+def merge_summaries(summaries: list[MaterializeSummary]) -> MaterializeSummary:
+    """One summary for runs made one after the other: the latest outcome of each asset and
+    check, every failure, and what no run materialised."""
+    if len(summaries) == 1:
+        return summaries[0]
+    merged = MaterializeSummary(
+        run_id=" ".join(s.run_id for s in summaries),
+        success=all(s.success for s in summaries),
+        seconds=sum(s.seconds for s in summaries),
+    )
+    selected: set[str] = set()
+    for summary in summaries:
+        merged.assets.update(summary.assets)
+        merged.checks.update(summary.checks)
+        merged.failed_steps.extend(s for s in summary.failed_steps if s not in merged.failed_steps)
+        merged.failures.update(summary.failures)
+        selected |= set(summary.not_materialised) | set(summary.assets)
+    merged.not_materialised = sorted(selected - set(merged.assets))
+    return merged
+
+
+def materialize_run(
+    select: Any = "*",
     console: Console | None = None,
     *,
     log_path: Path | None = None,
     status: RunStatus | None = None,
     last: bool = True,
 ) -> MaterializeSummary:
-    """Materialise the selected assets (and their checks) with a live progress display.
+    """Materialise the selected assets (and their checks) in one run, with a live progress
+    display.
 
     ``status``: the status of a materialisation in several runs, which this run adds to;
     unless ``last``, it still reads "running" when this run ends.
@@ -361,7 +443,7 @@ def run_materialize(select: str = "*", demo: bool = True, cards_first: bool = Fa
     """CLI entry: start the demo stand-ins when this is a demo home (and ``demo``),
     materialise, stop them, print the summary; returns the exit code.
 
-    ``cards_first`` (every asset only): two runs, see :data:`CARDS_FIRST`."""
+    ``cards_first`` (every asset only): the cards before the model, see :func:`stages`."""
     import os
 
     from pebble import procs
@@ -388,17 +470,10 @@ def run_materialize(select: str = "*", demo: bool = True, cards_first: bool = Fa
                 )
                 stand_ins.extend(stack.procs)
                 os.environ.update(stack.env)
-        stages = CARDS_FIRST if cards_first and select == "*" else (select,)
-        # the cards are built in both stages: counted once per stage, as the runs report them
-        status = RunStatus(state=RUNNING, total=sum(len(selected_keys(s)) for s in stages))
-        summaries = [
-            materialize(stage, console=progress_console, status=status, last=i == len(stages) - 1)
-            for i, stage in enumerate(stages)
-        ]
+        summary = materialize(select, console=progress_console, cards_first=cards_first)
     finally:
         procs.stop_all(stand_ins)
         if embedded:
             db.stop_embedded()
-    for summary in summaries:
-        print_summary(summary, console)
-    return 0 if all(summary.success for summary in summaries) else 1
+    print_summary(summary, console)
+    return 0 if summary.success else 1

@@ -2,8 +2,10 @@
 
 Resolves the database (embedded unless ``DATABASE_URL``), starts the demo stand-ins in a
 demo home, serves the Dagster UI and the Streamlit app, and then materialises every asset
-in the background (a `pebble materialize` child: landing, training, scoring, dbt). The app
-shows what is still running and the cards as they land. Ctrl-C or SIGTERM stops
+in the background (a `pebble materialize --cards-first` child, in three runs: the ERP
+landings, lead lists and warehouse models, so that scoring finds the CRM master, stock
+and orders; then mail and the cards, unclassified; then training, scoring and the cards
+again). The app shows what is still running and the cards as they land. Ctrl-C or SIGTERM stops
 everything cleanly, at any point.
 """
 
@@ -114,7 +116,8 @@ def _run(
     materialiser = None
     if materialize_first:
         # the stand-ins already run for the whole session: the child starts none of its own;
-        # the cards are built before the model is trained, and again once mail is scored
+        # the ERP side first, then the cards before the model is trained, and again once
+        # mail is scored (pebble.materialize.stages)
         pebble = str(Path(sys.executable).parent / "pebble")
         materialiser = procs.spawn(
             [pebble, "materialize", "--no-demo", "--cards-first"],
@@ -125,8 +128,9 @@ def _run(
         # the sensors wait from this moment, before the child has loaded the definitions
         write_status(RunStatus(state=RUNNING, pid=materialiser.pid, current="starting"))
         console.print(
-            "materialising every asset in the background (landing, training, scoring, "
-            f"dbt); the app shows progress, details in {logs}/materialize.log"
+            "materialising every asset in the background (ERP and warehouse, mail and "
+            "cards, training and scoring); the app shows progress, details in "
+            f"{logs}/materialize.log"
         )
     console.print(f"logs in {logs}; press Ctrl-C to stop\n")
     return _watch(console, servers, materialiser, logs)

@@ -1,2 +1,3 @@
 """One folder per source system (mail, tally, focus, prelead: landing asset, checks,
-resources, schedules, sensors), plus ml and dbt; each exposes `defs: dagster.Definitions`."""
+resources, sensors), plus ml, dbt and the pipelines across them (named jobs, schedules,
+declarative automation, freshness checks); each exposes `defs: dagster.Definitions`."""

@@ -1,6 +1,9 @@
-"""Schedules and sensors: present, and the drop sensor never requests the same files twice."""
+"""Schedules, sensors and declarative automation: present, pointed at the named jobs, the
+dbt models requested after their landings, the freshness checks failing a stale landing,
+and no automation racing a materialisation."""
 
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,12 +19,29 @@ from pebble.settings import get_settings
 
 def test_schedules_and_sensors_exist() -> None:
     schedules = {s.name: s for s in defs.schedules}
-    assert schedules["tally_every_15_minutes"].cron_schedule == "*/15 * * * *"
-    assert schedules["focus_every_15_minutes"].cron_schedule == "*/15 * * * *"
+    assert schedules["erp_every_15_minutes"].cron_schedule == "*/15 * * * *"
     assert schedules["imap_poll_schedule"].cron_schedule == "* * * * *"
-    assert {s.name for s in defs.sensors} == {"mail_drop_sensor", "prelead_drop_sensor"}
-    tally_job = defs.resolve_job_def("tally_ingest")
-    assert tally_job.tags["pebble/source"] == "tally"  # one Tally run at a time (dagster.yaml)
+    assert schedules["nightly_full_build"].cron_schedule == "0 2 * * *"
+    assert {name: s.job_name for name, s in schedules.items()} == {
+        "erp_every_15_minutes": "erp_refresh",
+        "imap_poll_schedule": "mail_to_cards",
+        "nightly_full_build": "nightly_full",
+    }
+    sensors = {s.name: s for s in defs.sensors}
+    assert set(sensors) == {
+        "mail_drop_sensor",
+        "prelead_drop_sensor",
+        "dbt_automation_sensor",
+        "freshness_checks_sensor",
+    }
+    assert sensors["mail_drop_sensor"].job_name == "mail_to_cards"
+    assert sensors["prelead_drop_sensor"].job_name == "prelead_ingest"
+    for name in ("erp_every_15_minutes", "nightly_full_build"):
+        assert schedules[name].default_status == dg.DefaultScheduleStatus.RUNNING, name
+    for sensor in sensors.values():
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING, sensor.name
+    erp = defs.resolve_job_def("erp_refresh")
+    assert erp.tags["pebble/tally"]  # one Tally run at a time (dagster.yaml)
 
 
 def _write(path: Path, text: str, mtime_ns: int) -> None:
@@ -73,7 +93,7 @@ def test_automation_waits_while_a_materialisation_lands_the_same_sources(
         write_status(RunStatus(state=RUNNING, pid=os.getpid(), run_id="first-run"))
         waiting = sense()
         assert isinstance(waiting, dg.SkipReason) and "first-run" in waiting.skip_message
-        tally = next(s for s in defs.schedules if s.name == "tally_every_15_minutes")
+        tally = next(s for s in defs.schedules if s.name == "erp_every_15_minutes")
         at = datetime.now(UTC)
         tick = tally.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=at))
         assert not tick.run_requests and "first-run" in tick.skip_message
@@ -87,3 +107,92 @@ def test_automation_waits_while_a_materialisation_lands_the_same_sources(
         assert len(tally.evaluate_tick(context).run_requests) == 1
     finally:
         get_settings.cache_clear()
+
+
+def _executable_keys() -> list[dg.AssetKey]:
+    graph = defs.resolve_asset_graph()
+    return [key for key in graph.get_all_asset_keys() if graph.get(key).is_executable]
+
+
+def test_a_landing_requests_the_models_that_read_it_and_no_others() -> None:
+    """Declarative automation: once Tally's ledgers land, their staging model and every
+    model downstream of it are requested in one go; the cards, which read no ERP, are not;
+    nothing is requested while nothing changed."""
+    from orchestration.defs.dbt.assets import pebble_dbt_cards, pebble_dbt_warehouse
+
+    graph = defs.resolve_asset_graph()
+    models = dg.AssetSelection.assets(pebble_dbt_cards, pebble_dbt_warehouse)
+    with dg.instance_for_test() as instance:
+        for key in _executable_keys():  # everything built once
+            instance.report_runless_asset_event(dg.AssetMaterialization(key))
+        first = dg.evaluate_automation_conditions(
+            defs=defs, instance=instance, asset_selection=models
+        )
+        assert first.total_requested == 0
+        ledgers = dg.AssetKey(["raw", "tally_ledgers"])
+        instance.report_runless_asset_event(dg.AssetMaterialization(ledgers))
+        after = dg.evaluate_automation_conditions(
+            defs=defs, instance=instance, asset_selection=models, cursor=first.cursor
+        )
+    requested = {r.key for r in after.results if r.true_subset.size}
+    staging = dg.AssetKey(["staging", "stg_tally__ledgers"])
+    assert requested == dg.AssetSelection.assets(staging).downstream().resolve(graph)
+    assert dg.AssetKey(["marts", "crm_companies"]) in requested
+    assert not requested & set(pebble_dbt_cards.keys)
+
+
+def test_freshness_checks_watch_the_landings_with_thresholds_from_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from orchestration.defs.pipelines.freshness import FreshnessSettings, freshness_checks
+
+    checked = {
+        check.asset_key.to_user_string()
+        for check in defs.resolve_asset_graph().asset_check_keys
+        if check.name == "freshness_check"
+    }
+    assert {
+        "raw/emails",
+        "raw/tally_stock_items",
+        "raw/tally_ledgers",
+        "raw/focus_sales_orders",
+        "raw/focus_qc_inspections",
+    } <= checked
+    assert not {k for k in checked if k.startswith("raw/prelead")}  # lists come when they come
+
+    monkeypatch.setenv("PEBBLE_FRESHNESS_TALLY_HOURS", "3")
+    settings = FreshnessSettings()
+    assert (settings.mail_hours, settings.tally_hours, settings.focus_hours) == (24.0, 3.0, 1.0)
+    tally = next(
+        c
+        for c in freshness_checks(settings)
+        if any("tally" in k.asset_key.path[1] for k in c.check_keys)
+    )
+    spec = next(iter(tally.check_specs))
+    assert spec.metadata["dagster/freshness_params"].data["lower_bound_delta_seconds"] == 3 * 3600
+
+
+def _run_mail_freshness(instance: dg.DagsterInstance, hours: float) -> bool:
+    from orchestration.defs.pipelines.freshness import FreshnessSettings, freshness_checks
+
+    checks = freshness_checks(FreshnessSettings(mail_hours=hours))
+    mail = next(
+        c for c in checks if dg.AssetKey(["raw", "emails"]) in {k.asset_key for k in c.check_keys}
+    )
+    job = dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(mail))
+    checks_only = dg.Definitions(
+        assets=[dg.AssetSpec(["raw", "emails"])], asset_checks=[mail], jobs=[job]
+    )
+    result = checks_only.resolve_job_def("freshness").execute_in_process(instance=instance)
+    (evaluation,) = result.get_asset_check_evaluations()
+    return evaluation.passed
+
+
+def test_a_stale_landing_fails_its_freshness_check() -> None:
+    with dg.instance_for_test() as instance:
+        assert not _run_mail_freshness(instance, hours=24)  # never landed
+        instance.report_runless_asset_event(dg.AssetMaterialization(["raw", "emails"]))
+        assert _run_mail_freshness(instance, hours=24)
+        # landed, but longer ago than a threshold of a thousandth of a second
+        time.sleep(0.05)
+        assert not _run_mail_freshness(instance, hours=1e-6)

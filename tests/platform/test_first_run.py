@@ -89,6 +89,14 @@ def test_erps_down_fail_their_assets_and_mail_still_lands(
     for key in summary.not_materialised:
         assert key.startswith(("raw/tally_", "raw/focus_")) or key in warehouse_step, key
     assert {key.to_user_string() for key in pebble_dbt_cards.keys} <= set(summary.assets)
+    # the cards step's dbt unit tests ran as asset checks, and passed
+    unit_tests = {
+        f"{spec.asset_key.to_user_string()}:{spec.name}"
+        for spec in pebble_dbt_cards.check_specs
+        if str(spec.metadata.get("dagster_dbt/unique_id", "")).startswith("unit_test.")
+    }
+    assert unit_tests and unit_tests <= set(summary.checks), unit_tests - set(summary.checks)
+    assert all(summary.checks[key]["passed"] for key in unit_tests)
     assert "raw/tally_stock_items" in summary.not_materialised
     # mail is landed and carded all the same
     assert summary.assets["raw/emails"]["rows_added"] == emails
@@ -137,3 +145,43 @@ def test_materialize_in_a_demo_home_runs_its_own_stand_ins(
         port = int(os.environ[variable].rsplit(":", 1)[1])
         with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
             pass
+
+
+def _keys(selection: object) -> set[str]:
+    from pebble.materialize import selected_keys
+
+    return {key.to_user_string() for key in selected_keys(selection)}
+
+
+def test_every_asset_lands_the_erps_and_builds_the_warehouse_before_mail() -> None:
+    """Scoring links mail through marts.crm_companies, marts.stock_levels and
+    marts.sales_orders: on a first run they are built before any mail is scored, and the
+    models reading mail are built again after it."""
+    from orchestration.definitions import defs
+    from pebble.materialize import stages
+
+    graph = defs.resolve_asset_graph()
+    every = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).is_executable}
+    erp, rest = (_keys(stage) for stage in stages("*"))
+    assert {"raw/tally_ledgers", "raw/focus_sales_orders", "raw/prelead_rows"} <= erp
+    assert {"marts/crm_companies", "marts/stock_levels", "marts/sales_orders"} <= erp
+    assert not {k for k in erp if k == "raw/emails" or k.startswith("ml/")}
+    assert {
+        "raw/emails",
+        "ml/classifier_model",
+        "ml/email_predictions",
+        "marts/email_cards",
+    } <= rest
+    assert erp | rest == every
+    # what reads mail is built again once the mail is there
+    assert "marts/activity_stream" in erp & rest
+    assert not {k for k in rest if k.startswith(("raw/tally_", "raw/focus_"))}
+
+    erp_first, cards, scored = (_keys(stage) for stage in stages("*", cards_first=True))
+    assert erp_first == erp
+    assert {"raw/emails", "marts/email_cards"} <= cards
+    assert not {k for k in cards if k.startswith("ml/")}  # the cards before the model
+    assert {"ml/classifier_model", "ml/email_predictions", "marts/email_cards"} <= scored
+    assert erp_first | cards | scored == every
+    # any other selection is one run, as given
+    assert stages(WITHOUT_ML) == (WITHOUT_ML,)

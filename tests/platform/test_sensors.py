@@ -203,7 +203,7 @@ def test_nothing_more_is_offered_while_the_sensors_run_is_unfinished(drops: Drop
     request = drops.tick(mail_drop_sensor).run_requests[0]
     running = drops.instance.add_run(
         dg.DagsterRun(
-            job_name="mail_ingest",
+            job_name="mail_to_cards",
             run_id="running-run",
             run_config=request.run_config,
             tags=request.tags,

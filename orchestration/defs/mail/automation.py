@@ -1,5 +1,7 @@
-"""Unattended mail landing: a drop-folder sensor and an IMAP poll every minute. The job
-also refreshes what is downstream (scoring, dbt models, the cards).
+"""Unattended mail landing: a drop-folder sensor and an IMAP poll every minute, both
+starting ``mail_to_cards`` (landing, scoring, the models of the cards; see
+orchestration/defs/pipelines/jobs.py). The warehouse models that also read mail (the CRM
+master, the activity stream) follow through the declarative automation.
 
 The sensor goes by the drop ledger (``ops.drop_files``, see orchestration/drops.py), not
 by an mtime cursor: it offers the settled files no run has handled yet, waits while its
@@ -9,16 +11,10 @@ idempotent, so a file offered twice never duplicates rows.
 
 import dagster as dg
 
-from orchestration.defs.mail.assets import imap_configured, raw_emails
+from orchestration.defs.mail.assets import imap_configured
 from orchestration.drops import busy, drop_tick
 from orchestration.resources import WarehouseResource
 from pebble.settings import get_settings
-
-mail_job = dg.define_asset_job(
-    "mail_ingest",
-    selection=dg.AssetSelection.assets(raw_emails).downstream(),
-    tags={"pebble/source": "mail"},
-)
 
 
 def _mail_config(*, paths: list[str], drop: bool, imap: bool) -> dg.RunConfig:
@@ -27,7 +23,12 @@ def _mail_config(*, paths: list[str], drop: bool, imap: bool) -> dg.RunConfig:
     )
 
 
-@dg.sensor(job=mail_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    # the job is defined with the other named jobs (orchestration/defs/pipelines/jobs.py)
+    job_name="mail_to_cards",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
 def mail_drop_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource
 ) -> dg.SensorResult | dg.SkipReason:
@@ -42,7 +43,7 @@ def mail_drop_sensor(
     )
 
 
-@dg.schedule(job=mail_job, cron_schedule="* * * * *", execution_timezone="Asia/Kolkata")
+@dg.schedule(job_name="mail_to_cards", cron_schedule="* * * * *", execution_timezone="Asia/Kolkata")
 def imap_poll_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     """Poll the configured IMAP mailboxes every minute (skipped when IMAP is not set up)."""
     if not imap_configured():

@@ -1,8 +1,10 @@
-"""A new lead list in the prelead drop folder starts a landing run (the drop ledger
-decides what is new: see orchestration/drops.py)."""
+"""A new lead list in the prelead drop folder starts a ``prelead_ingest`` run: the landing
+and every model downstream of it (the drop ledger decides what is new: see
+orchestration/drops.py)."""
 
 import dagster as dg
 
+from orchestration.concurrency import SOURCE, WAREHOUSE
 from orchestration.defs.prelead.assets import SUFFIXES, raw_prelead
 from orchestration.drops import drop_tick
 from orchestration.resources import WarehouseResource
@@ -11,7 +13,8 @@ from pebble.settings import get_settings
 prelead_job = dg.define_asset_job(
     "prelead_ingest",
     selection=dg.AssetSelection.assets(raw_prelead).downstream(),
-    tags={"pebble/source": "prelead"},
+    # its queue and the CRM master are warehouse models: one warehouse build at a time
+    tags={SOURCE: "prelead", WAREHOUSE: "build"},
 )
 
 
