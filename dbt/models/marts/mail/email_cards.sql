@@ -29,6 +29,17 @@ card_events as (
     select * from {{ ref('int_mail__card_events') }}
 ),
 
+-- the files the thread carries, named once each (the same file sent twice is one name)
+attachments as (
+    select
+        messages.thread_key,
+        array_agg(distinct coalesce(nullif(a.filename, ''), a.sha256) order by
+            coalesce(nullif(a.filename, ''), a.sha256))         as attachment_names
+    from messages
+    join {{ ref('stg_mail__email_attachments') }} as a using (email_key)
+    group by messages.thread_key
+),
+
 ranked as (
     select
         messages.*,
@@ -119,6 +130,7 @@ cards as (
         latest_inbound.email_key                                as latest_email_key,
         latest_inbound.snippet,
         threads.attachment_count,
+        coalesce(attachments.attachment_names, '{}'::text[])    as attachment_names,
         -- a person's correction first; unscored mail follows its mailbox's default stream
         -- until the model has seen it
         coalesce(card_events.stream, latest_inbound.stream, routes.default_stream) as stream,
