@@ -50,8 +50,8 @@ def classifier_model(
 
 @dg.asset(
     key=["ml", "email_predictions"],
-    # Master data (Tally stock items and ledgers, Focus orders) is read as it is: an ERP
-    # outage must not leave the trader without classified mail.
+    # Master data is read from the marts as the last warehouse build left them (no dep on
+    # them): an ERP outage must not leave the trader without classified mail.
     deps=[dg.AssetKey(["raw", "emails"]), dg.AssetKey(["ml", "classifier_model"])],
     group_name="ml",
     kinds={"pytorch", "spacy", "qdrant", "postgres"},
@@ -62,9 +62,9 @@ def email_predictions(
 ) -> dg.MaterializeResult:
     """Stream, intent, calibrated confidence and `requires_review` for every landed email,
     its validated entities (``ml.email_entities``) with products matched against the stock
-    master in the warehouse (Tally stock items, their aliases and packs), linked to master
-    data (GSTIN/PAN/sender domain -> company, order number -> Focus order, product -> stock
-    item), and its embedding in Qdrant with the company for filtered search. Incremental:
+    master (``marts.stock_levels``: Tally stock items, their aliases and packs), linked to
+    the CRM master and orders (``marts.crm_companies``/``crm_company_sources``: sender,
+    GSTIN/PAN/CIN, domain -> company; ``marts.sales_orders``: order number -> order), and its embedding in Qdrant with the company for filtered search. Incremental:
     only emails without a prediction from the model in service are scored; each batch is
     committed on its own."""
     from ml.classifier import load_classifier
