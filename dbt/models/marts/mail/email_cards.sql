@@ -155,6 +155,7 @@ cards as (
     join latest_inbound using (thread_key)
     left join routes on routes.mailbox = first_inbound.mailbox
     left join linked_company using (thread_key)
+    left join attachments using (thread_key)
     left join card_events on card_events.card_id = threads.thread_key
 )
 
