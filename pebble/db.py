@@ -449,7 +449,7 @@ def _link_dagster_yaml(dagster_home: Path) -> None:
 #: The login role the app connects as: read-only on what it shows, plus the event API's write.
 APP_ROLE = "pebble_app"
 #: Schemas the app reads (USAGE, SELECT on every table, also on tables created later).
-APP_READ_SCHEMAS = ("marts", "staging", "ops")
+APP_READ_SCHEMAS = ("marts", "staging", "ops", "auth")
 #: The only tables the app may write (INSERT), granted once their migration created them.
 APP_INSERT_TABLES = (("ops", "events"),)
 #: File under $PEBBLE_HOME holding the app role's generated password (mode 0600).

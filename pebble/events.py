@@ -23,7 +23,9 @@ versions, known event types) and the views; the app's role may INSERT here and n
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, NamedTuple
@@ -40,6 +42,7 @@ from pydantic import (
 )
 
 from ml.taxonomy import STREAMS, check_label
+from pebble.roles import ROLES
 
 #: The columns a card can be moved to (a card without events is ``new``).
 CARD_STATUSES: tuple[str, ...] = (
@@ -50,7 +53,7 @@ CARD_STATUSES: tuple[str, ...] = (
     "done",
     "spam",
 )
-#: The entity each event type is about. The migration 0005 checks the same pairs.
+#: The entity each event type is about. The migrations 0005 and 0006 check the same pairs.
 ENTITY_OF: dict[str, str] = {
     "CardMoved": "card",
     "CardAssigned": "card",
@@ -63,9 +66,16 @@ ENTITY_OF: dict[str, str] = {
     "CompanyMerged": "company",
     "CompanySplit": "company",
     "RouteChanged": "mailbox",
+    "RouteRuleChanged": "route",
+    "UserAdded": "user",
+    "UserRoleChanged": "user",
+    "UserPasswordReset": "user",
+    "SignedIn": "user",
+    "SignedOut": "user",
+    "SignInFailed": "user",
 }
 EVENT_TYPES: tuple[str, ...] = tuple(ENTITY_OF)
-ENTITY_TYPES: tuple[str, ...] = ("card", "prelead", "company", "mailbox")
+ENTITY_TYPES: tuple[str, ...] = ("card", "prelead", "company", "mailbox", "route", "user")
 #: Longest entity id, actor and key the table takes (CHECK constraints in 0005).
 MAX_ID_CHARS = 512
 MAX_ACTOR_CHARS = 200
@@ -224,18 +234,94 @@ class CompanySplit(_Payload):
     reason: Text | None = None
 
 
+def _known_stream(stream: str | None) -> str | None:
+    if stream is not None and stream not in STREAMS:
+        raise ValueError(f"unknown stream {stream!r}; expected one of {', '.join(STREAMS)}")
+    return stream
+
+
 class RouteChanged(_Payload):
-    """The stream a mailbox's mail defaults to."""
+    """The stream a mailbox's mail defaults to, and why it changed."""
 
     stream: str
+    reason: Text | None = None
 
     @model_validator(mode="after")
-    def _known_stream(self) -> RouteChanged:
-        if self.stream not in STREAMS:
-            raise ValueError(
-                f"unknown stream {self.stream!r}; expected one of {', '.join(STREAMS)}"
-            )
+    def _known(self) -> RouteChanged:
+        _known_stream(self.stream)
         return self
+
+
+#: What a sender rule matches: the sender's domain, the sender's address, or a regular
+#: expression searched in the subject (case-insensitive).
+RuleKind = Literal["domain", "address", "subject"]
+
+
+def route_rule_id(kind: str, pattern: str) -> str:
+    """The entity id of a sender rule: ``<kind>:<pattern>``, domains and addresses in lower
+    case (they match case-insensitively), subject patterns as written."""
+    pattern = pattern.strip()
+    return f"{kind}:{pattern.lower() if kind in ('domain', 'address') else pattern}"
+
+
+class RouteRuleChanged(_Payload):
+    """A sender rule set (``stream``) or removed (``stream`` None). Rules apply before the
+    model, on the next scoring run; the entity id is :func:`route_rule_id`."""
+
+    kind: RuleKind
+    pattern: Key
+    stream: str | None
+    reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> RouteRuleChanged:
+        _known_stream(self.stream)
+        if self.kind == "subject":
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"the subject pattern is not a regular expression: {exc}"
+                ) from None
+        return self
+
+
+Role = Literal["marketing", "sales", "ops", "qc", "manager", "admin"]
+if tuple(Role.__args__) != ROLES:  # type: ignore[attr-defined]
+    raise RuntimeError("the event payloads' roles must be pebble.roles.ROLES")
+
+
+class UserAdded(_Payload):
+    """A local account created (``pebble user add``); the hash lives in ``auth.users``."""
+
+    role: Role
+    display_name: Text | None = None
+
+
+class UserRoleChanged(_Payload):
+    role: Role
+    previous_role: Role | None = None
+
+
+class UserPasswordReset(_Payload):
+    """A password set again (``pebble user reset``); never the password or its hash."""
+
+    reason: Text | None = None
+
+
+class SignedIn(_Payload):
+    method: Literal["password", "oidc"]
+    role: Role
+
+
+class SignedOut(_Payload):
+    reason: Literal["user", "expired"]
+
+
+class SignInFailed(_Payload):
+    """A refused sign-in under this user name (which may not exist)."""
+
+    reason: Literal["bad_password", "unknown_user", "rate_limited", "disabled"]
 
 
 PAYLOADS: dict[str, type[_Payload]] = {
@@ -250,6 +336,13 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "CompanyMerged": CompanyMerged,
     "CompanySplit": CompanySplit,
     "RouteChanged": RouteChanged,
+    "RouteRuleChanged": RouteRuleChanged,
+    "UserAdded": UserAdded,
+    "UserRoleChanged": UserRoleChanged,
+    "UserPasswordReset": UserPasswordReset,
+    "SignedIn": SignedIn,
+    "SignedOut": SignedOut,
+    "SignInFailed": SignInFailed,
 }
 if set(PAYLOADS) != set(ENTITY_OF):
     raise RuntimeError("every event type needs a payload model and an entity type")
@@ -336,6 +429,14 @@ def new_event(
             raise EventError(
                 f"{event_type}: entity id {entity_id!r} does not match the payload's batch and "
                 f"row_no ({derived!r})"
+            )
+        entity_id = derived
+    if isinstance(model, RouteRuleChanged):
+        derived = route_rule_id(model.kind, model.pattern)
+        if entity_id is not None and entity_id != derived:
+            raise EventError(
+                f"{event_type}: entity id {entity_id!r} does not match the payload's kind and "
+                f"pattern ({derived!r})"
             )
         entity_id = derived
     entity_id = _checked_text(event_type, "entity id", entity_id, MAX_ID_CHARS)
@@ -454,6 +555,100 @@ def append(conn: psycopg.Connection, event: Event, expected_version: int) -> Rec
     if stored is not None:
         return _same_event(stored, event)
     raise _conflict(conn, event.entity_type, event.entity_id, expected_version)
+
+
+# Many events in one statement (a bulk decision over thousands of rows): the version
+# check reads each entity's head once, and the unique key settles a race as in _APPEND.
+_APPEND_MANY = """
+WITH batch AS (
+    SELECT * FROM unnest(%(event_id)s::uuid[], %(event_type)s::text[], %(entity_type)s::text[],
+                         %(entity_id)s::text[], %(expected)s::integer[], %(company_key)s::text[],
+                         %(actor)s::text[], %(payload)s::jsonb[], %(occurred_at)s::timestamptz[])
+        AS b (event_id, event_type, entity_type, entity_id, expected, company_key, actor,
+              payload, occurred_at)
+),
+heads AS (
+    SELECT b.entity_type, b.entity_id, coalesce(max(e.entity_version), 0) AS version
+    FROM batch AS b
+    LEFT JOIN ops.events AS e ON e.entity_type = b.entity_type AND e.entity_id = b.entity_id
+    GROUP BY b.entity_type, b.entity_id
+)
+INSERT INTO ops.events (event_id, event_type, entity_type, entity_id, entity_version,
+                        company_key, actor, payload, occurred_at)
+SELECT b.event_id, b.event_type, b.entity_type, b.entity_id, b.expected + 1,
+       b.company_key, b.actor, b.payload, b.occurred_at
+FROM batch AS b
+JOIN heads AS h ON h.entity_type = b.entity_type AND h.entity_id = b.entity_id
+WHERE h.version = b.expected
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_seq, event_id, event_type, entity_type, entity_id, entity_version,
+          actor, payload, company_key, occurred_at, recorded_at
+"""
+
+
+def append_many(conn: psycopg.Connection, items: Sequence[tuple[Event, int]]) -> list[Recorded]:
+    """Append many events, each at its ``expected_version`` as in :func:`append`, all or
+    nothing, in one statement (10,000 decisions commit in well under a second).
+
+    Each entity may appear once. If any entity is not at the version its event expects,
+    nothing is written and :class:`VersionConflict` names the first such entity. Events
+    already stored (same ``event_id``, a retried batch) come back with ``duplicate=True``.
+    Returns the records in the order of ``items``."""
+    if not items:
+        return []
+    seen: set[tuple[str, str]] = set()
+    for event, expected in items:
+        if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+            raise EventError("every expected_version must be an int, 0 or more")
+        key = (event.entity_type, event.entity_id)
+        if key in seen:
+            raise EventError(
+                f"{event.entity_type} {event.entity_id!r} appears twice in one batch: "
+                "append its events one after the other"
+            )
+        seen.add(key)
+    columns: dict[str, list[Any]] = {
+        name: []
+        for name in (
+            "event_id",
+            "event_type",
+            "entity_type",
+            "entity_id",
+            "expected",
+            "company_key",
+            "actor",
+            "payload",
+            "occurred_at",
+        )  # fmt: skip
+    }
+    for event, expected in items:
+        columns["event_id"].append(event.event_id)
+        columns["event_type"].append(event.event_type)
+        columns["entity_type"].append(event.entity_type)
+        columns["entity_id"].append(event.entity_id)
+        columns["expected"].append(expected)
+        columns["company_key"].append(event.company_key)
+        columns["actor"].append(event.actor)
+        columns["payload"].append(Jsonb(event.payload))
+        columns["occurred_at"].append(event.occurred_at)
+    with conn.transaction():
+        try:
+            rows = conn.execute(_APPEND_MANY, columns).fetchall()
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name != _VERSION_KEY:
+                raise
+            rows = None
+        written = {} if rows is None else {row[1]: _recorded(row) for row in rows}
+        out: list[Recorded] = []
+        for event, expected in items:
+            record = written.get(event.event_id)
+            if record is None:
+                stored = _stored(conn, event.event_id)
+                if stored is None:
+                    raise _conflict(conn, event.entity_type, event.entity_id, expected)
+                record = _same_event(stored, event)
+            out.append(record)
+    return out
 
 
 def _insert(conn: psycopg.Connection, params: dict[str, Any]) -> tuple | None:

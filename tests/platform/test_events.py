@@ -392,6 +392,98 @@ def test_prelead_company_and_route_views(warehouse: psycopg.Connection) -> None:
     ).fetchall() == [("exports", "crm", 2)]
 
 
+def test_route_rules_fold_to_the_rules_in_force(warehouse: psycopg.Connection) -> None:
+    def rule(kind: str, pattern: str, stream: str | None, version: int, actor: str = "asha"):
+        payload = {"kind": kind, "pattern": pattern, "stream": stream, "reason": "tried it"}
+        event = events.new_event("RouteRuleChanged", actor=actor, payload=payload)
+        return events.append(warehouse, event, version)
+
+    assert rule("domain", "GeM.gov.in", "tender", 0).entity_id == "domain:gem.gov.in"
+    rule("subject", r"(?i)\bNIT\b", "tender", 0)
+    rule("address", "ap@acme.in", "erp", 0)
+    rule("address", "AP@acme.in", None, 1, actor="ravi")  # removed, same rule (case-blind)
+    assert warehouse.execute(
+        "SELECT kind, pattern, stream, version, updated_by FROM ops.route_rules ORDER BY 1, 2"
+    ).fetchall() == [
+        ("domain", "GeM.gov.in", "tender", 1, "asha"),
+        ("subject", r"(?i)\bNIT\b", "tender", 1, "asha"),
+    ]
+    with pytest.raises(events.EventError, match="not a regular expression"):
+        events.new_event(
+            "RouteRuleChanged",
+            actor="asha",
+            payload={"kind": "subject", "pattern": "([", "stream": "crm"},
+        )
+    with pytest.raises(events.EventError, match="unknown stream 'sales'"):
+        events.new_event(
+            "RouteRuleChanged",
+            actor="asha",
+            payload={"kind": "domain", "pattern": "a.in", "stream": "sales"},
+        )
+
+
+def test_user_events_carry_roles_never_secrets(warehouse: psycopg.Connection) -> None:
+    added = events.new_event("UserAdded", "priya", actor="admin", payload={"role": "sales"})
+    events.append(warehouse, added, 0)
+    events.append(
+        warehouse,
+        events.new_event(
+            "SignedIn", "priya", actor="priya", payload={"method": "password", "role": "sales"}
+        ),
+        1,
+    )
+    with pytest.raises(events.EventError, match="role: Input should be 'marketing'"):
+        events.new_event("UserAdded", "x", actor="admin", payload={"role": "root"})
+    with pytest.raises(events.EventError, match="password: Extra inputs are not permitted"):
+        events.new_event(
+            "UserPasswordReset", "priya", actor="admin", payload={"password": "s3cret"}
+        )
+    assert [r.event_type for r in events.history(warehouse, "user", "priya")] == [
+        "UserAdded",
+        "SignedIn",
+    ]
+
+
+def test_a_bulk_append_is_all_or_nothing_and_safe_to_retry(
+    warehouse: psycopg.Connection,
+) -> None:
+    def approve(row_no: int) -> events.Event:
+        return events.new_event(
+            "PreleadApproved", actor="meera", payload={"batch": "b.csv", "row_no": row_no}
+        )
+
+    batch = [(approve(n), 0) for n in range(1, 2001)]
+    recorded = events.append_many(warehouse, batch)
+    assert [r.entity_version for r in recorded] == [1] * 2000
+    assert [r.entity_id for r in recorded] == [f"b.csv/{n}" for n in range(1, 2001)]
+    assert warehouse.execute("SELECT count(*) FROM ops.prelead_decisions").fetchone()[0] == 2000
+
+    # the same batch again (a retry after a timeout): nothing new, the first records back
+    again = events.append_many(warehouse, batch)
+    assert all(r.duplicate for r in again) and _count(warehouse) == 2000
+
+    # one stale row in a new batch: nothing of the batch is written
+    reject = [
+        (
+            events.new_event(
+                "PreleadRejected",
+                actor="meera",
+                payload={"batch": "b.csv", "row_no": n, "reason": "dup"},
+            ),
+            1,
+        )
+        for n in range(1, 11)
+    ]
+    reject[5] = (reject[5][0], 0)
+    with pytest.raises(events.VersionConflict, match="b.csv/6"):
+        events.append_many(warehouse, reject)
+    assert _count(warehouse) == 2000
+
+    with pytest.raises(events.EventError, match="appears twice in one batch"):
+        events.append_many(warehouse, [(approve(3000), 0), (approve(3000), 0)])
+    assert events.append_many(warehouse, []) == []
+
+
 def test_history_and_corrections_for_ml(warehouse: psycopg.Connection) -> None:
     def reclassify(card: str, stream: str, intent: str, version: int, email: str | None) -> None:
         payload = {"stream": stream, "intent": intent}

@@ -49,6 +49,8 @@ HEAD_TABLES = {
     "ops.company_merges",
     "ops.mailbox_routes",
     "ops.prelead_decisions",
+    "ops.route_rules",
+    "auth.users",
 }
 #: raw.rejects exactly as the team agreed: (column, type, nullable).
 REJECTS_COLUMNS = [
@@ -70,7 +72,7 @@ REJECTS_COLUMNS = [
 def _tables(conn: psycopg.Connection) -> set[str]:
     rows = conn.execute(
         "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-        "WHERE table_schema IN ('raw', 'staging', 'marts', 'ml', 'ops')"
+        "WHERE table_schema IN ('raw', 'staging', 'marts', 'ml', 'ops', 'auth')"
     )
     return {row[0] for row in rows}
 
@@ -84,7 +86,7 @@ def _columns(conn: psycopg.Connection) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
     for schema, table, column in conn.execute(
         "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema IN ('raw', 'ml', 'ops') ORDER BY 1, 2, ordinal_position"
+        "WHERE table_schema IN ('raw', 'ml', 'ops', 'auth') ORDER BY 1, 2, ordinal_position"
     ).fetchall():
         result.setdefault(f"{schema}.{table}", []).append(column)
     return result
@@ -117,16 +119,16 @@ def _catalog(conn: psycopg.Connection) -> list[tuple]:
     columns = conn.execute(
         "SELECT table_schema, table_name, column_name, ordinal_position, data_type, "
         "is_nullable, column_default, is_identity FROM information_schema.columns "
-        "WHERE table_schema IN ('raw', 'ml', 'ops') ORDER BY 1, 2, 4"
+        "WHERE table_schema IN ('raw', 'ml', 'ops', 'auth') ORDER BY 1, 2, 4"
     ).fetchall()
     constraints = conn.execute(
         "SELECT n.nspname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-        "JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname IN ('raw', 'ml', 'ops') "
+        "JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname IN ('raw', 'ml', 'ops', 'auth') "
         "ORDER BY 1, 2"
     ).fetchall()
     indexes = conn.execute(
         "SELECT schemaname, indexname, indexdef FROM pg_indexes "
-        "WHERE schemaname IN ('raw', 'ml', 'ops') ORDER BY 1, 2"
+        "WHERE schemaname IN ('raw', 'ml', 'ops', 'auth') ORDER BY 1, 2"
     ).fetchall()
     return [*columns, *constraints, *indexes]
 
