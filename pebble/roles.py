@@ -5,7 +5,7 @@ constraint (migration 0006), the event payloads and every page's guard read.
 - ``sales`` works the crm and tender streams;
 - ``ops`` works the erp stream;
 - ``qc`` reads and acknowledges quality data;
-- ``manager`` reads everything (every stream, every dashboard), changes nothing but cards;
+- ``manager`` reads everything (every stream, every screen) and changes nothing;
 - ``admin`` routes mailboxes and manages users.
 """
 
