@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-cli = typer.Typer(help="Load email (.eml, mbox, Maildir, IMAP) into the warehouse.")
+cli = typer.Typer(help="Load email (.eml, Outlook .msg, mbox, Maildir, IMAP) into the warehouse.")
 
 
 def _warehouse_error(exc: Exception) -> typer.Exit:
@@ -35,7 +35,8 @@ def _emit(report) -> None:  # noqa: ANN001 - a LandReport, imported lazily
 @cli.command("load")
 def load(
     paths: Annotated[
-        list[Path], typer.Argument(help=".eml files, mbox files, Maildirs or folders.")
+        list[Path],
+        typer.Argument(help=".eml files, Outlook .msg files, mbox files, Maildirs or folders."),
     ],
     mailbox: Annotated[
         str | None,

@@ -1,5 +1,6 @@
-"""Where raw messages come from: files on disk (.eml, mbox, Maildir, folders of them) and
-an IMAP server.
+"""Where raw messages come from: files on disk (.eml, Outlook .msg, mbox, Maildir, folders of
+them) and an IMAP server. A .msg is read as bytes like an .eml; the parser converts it
+(:mod:`ingest.mail.msg`).
 
 Each disk source yields :class:`RawMessage` items: the raw bytes plus where they came from
 and which shared mailbox they belong to (when the layout says so). A file that cannot be

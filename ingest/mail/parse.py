@@ -1,4 +1,5 @@
-"""Raw RFC 5322 bytes -> :class:`ParsedEmail`. Pure: no files, no network, no database.
+"""Raw RFC 5322 bytes (or an Outlook .msg, see :mod:`ingest.mail.msg`) -> :class:`ParsedEmail`.
+Pure: no files, no network, no database.
 
 Real mailboxes are full of broken mail: misspelled charsets, headers in raw 8-bit,
 truncated base64, missing MIME boundaries, dates no RFC would accept. The parser never
@@ -21,6 +22,8 @@ from email.header import decode_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+from ingest.mail.msg import MsgUnreadable, is_outlook_msg, msg_to_rfc822
 
 #: Default bound on one message's raw size; the stdlib needs ~9x an attachment in memory.
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
@@ -554,6 +557,13 @@ def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmai
         raise MessageTooLarge(f"too large: {len(raw)} bytes > limit {max_bytes}")
     if not raw.strip():
         raise Unparseable("empty input")
+    key, size = email_key(raw), len(raw)
+    if is_outlook_msg(raw):
+        # an Outlook .msg: landed as the MIME message it holds, keyed by the file's bytes
+        try:
+            raw = msg_to_rfc822(raw)
+        except MsgUnreadable as exc:
+            raise Unparseable(str(exc)) from None
     head = raw[:8192].split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
     if b"\x00" in head:
         raise Unparseable("binary data, not an email (NUL bytes in the header block)")
@@ -606,7 +616,7 @@ def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmai
         walk.defects.append("BodyTruncated")
 
     return ParsedEmail(
-        email_key=email_key(raw),
+        email_key=key,
         message_id=message_id,
         subject=_clean(subject)[:2000] if subject else None,
         from_addr=from_addr or None,
@@ -626,7 +636,7 @@ def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmai
         is_bulk=_is_bulk(headers),
         is_bounce=_is_bounce(msg, from_addr, subject, walk),
         parse_defects=_unique(walk.defects),
-        size_bytes=len(raw),
+        size_bytes=size,
     )
 
 
