@@ -33,6 +33,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("focus", "ingest.focus.cli"),
     ("prelead", "ingest.prelead.cli"),
     ("db", "pebble.commands.db"),
+    ("user", "pebble.commands.users"),
 )
 #: Top-level commands contributed by a module's `register(app)` function.
 TOP_LEVEL: tuple[str, ...] = ("ml.cli",)

@@ -15,6 +15,8 @@ seed) the model learns from, so the confidences the demo shows are honest.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -23,8 +25,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
@@ -198,3 +201,83 @@ def start_demo_stack(console: Console, spawn: Spawn, logs: Path, *, live: bool =
             shutil.copy2(path, leads / path.name)
     console.print(f"prelead lead lists from marketing in {leads}")
     return stack
+
+
+# --- demo accounts ---------------------------------------------------------------------------
+
+#: One demo account per role: (user name, role, display name).
+DEMO_USERS: tuple[tuple[str, str, str], ...] = (
+    ("meera", "marketing", "Meera Iyer"),
+    ("priya", "sales", "Priya Shah"),
+    ("ravi", "ops", "Ravi Kumar"),
+    ("qasim", "qc", "Qasim Ali"),
+    ("manisha", "manager", "Manisha Rao"),
+    ("arjun", "admin", "Arjun Mehta"),
+)
+#: Generated demo passwords, one "name role password" line each, under $PEBBLE_HOME (0600).
+DEMO_USERS_FILE = "demo-users.txt"
+
+
+class _DemoPassword(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    demo_password: SecretStr | None = Field(default=None, validation_alias="PEBBLE_DEMO_PASSWORD")
+
+
+def ensure_demo_users(conn: Any, home: Path | None = None) -> list[str]:
+    """Create the demo accounts that do not exist yet (demo only; a real deployment creates
+    none) and return the lines telling how to sign in: the names, and where the passwords
+    are, never a password itself.
+
+    Every new account gets ``PEBBLE_DEMO_PASSWORD`` when it is set (10 characters or more),
+    else a generated password written to ``$PEBBLE_HOME/demo-users.txt`` (mode 0600).
+    Accounts that exist keep their password. ``conn`` is the warehouse owner's."""
+    from pebble import auth
+
+    home = home or get_settings().home
+    shared = _DemoPassword().demo_password
+    shared_password = shared.get_secret_value() if shared is not None else None
+    notes: list[str] = []
+    if shared_password is not None and len(shared_password) < auth.MIN_PASSWORD_CHARS:
+        notes.append(
+            f"PEBBLE_DEMO_PASSWORD is shorter than {auth.MIN_PASSWORD_CHARS} characters: "
+            "generated passwords are used instead"
+        )
+        shared_password = None
+    path = home / DEMO_USERS_FILE
+    existing = {
+        row[0]
+        for row in conn.execute(
+            "SELECT username FROM auth.users WHERE username = ANY(%s)",
+            ([name for name, _, _ in DEMO_USERS],),
+        ).fetchall()
+    }
+    generated: list[str] = []
+    for name, role, display_name in DEMO_USERS:
+        if name in existing:
+            continue
+        password = shared_password or secrets.token_urlsafe(12)
+        try:
+            auth.add_user(
+                conn, name, role, password, actor="pebble-up (demo)", display_name=display_name
+            )
+        except auth.UserExists:  # created meanwhile by another `pebble up`
+            continue
+        if shared_password is None:
+            generated.append(f"{name} {role} {password}\n")
+    if generated:
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.writelines(generated)
+    names = ", ".join(f"{name} ({role})" for name, role, _ in DEMO_USERS)
+    lines = [f"demo sign-in: {names}"]
+    created = len(DEMO_USERS) - len(existing)
+    if shared_password is not None and created:
+        lines.append("  password: the value of PEBBLE_DEMO_PASSWORD")
+    if path.exists():
+        lines.append(f"  passwords: in {path} (one 'name role password' per line)")
+    if existing:
+        lines.append("  a forgotten password: `pebble user reset NAME`")
+    return notes + lines

@@ -54,8 +54,9 @@ def bind_warning(host: str) -> str | None:
         return None
     return (
         f"PEBBLE_BIND_HOST={host}: the Dagster UI and the app will be reachable from the "
-        "network, with no sign-in. Anyone who can reach this machine can read the mail and "
-        "start runs. Use 127.0.0.1 unless a firewall or proxy guards it."
+        "network. The app asks for a sign-in; the Dagster UI has none, and anyone who can "
+        "reach it can read the runs' logs and start runs. Use 127.0.0.1 unless a firewall "
+        "or proxy guards it."
     )
 
 
@@ -87,7 +88,7 @@ def _run(
     materialize_first: bool,
     background: list[subprocess.Popen[bytes]],
 ) -> int:
-    from pebble.demo_stack import demo_decision, start_demo_stack
+    from pebble.demo_stack import demo_decision, ensure_demo_users, start_demo_stack
 
     settings = get_settings()
     started = time.monotonic()
@@ -102,7 +103,10 @@ def _run(
     ensure_dbt_manifest()
     logs = settings.home / "logs"
     console.print(reason)
-    if demo:
+    demo_sign_in: list[str] = []
+    if demo:  # one account per role, on the demo only (a real deployment creates none)
+        with db.connect(autocommit=True) as conn:
+            demo_sign_in = ensure_demo_users(conn)
         stack = start_demo_stack(
             console, lambda cmd, log: procs.spawn(cmd, os.environ | env, log), logs, live=True
         )
@@ -113,6 +117,8 @@ def _run(
     background.extend(servers)
     console.print(f"\n[bold]Dagster UI[/bold]     http://{settings.bind_host}:{dagster_port}")
     console.print(f"[bold]Pebble app[/bold]     http://{settings.bind_host}:{app_port}")
+    for line in demo_sign_in:  # names and where the passwords are, never a password
+        console.print(line, markup=False, highlight=False)
     materialiser = None
     if materialize_first:
         # the stand-ins already run for the whole session: the child starts none of its own;
