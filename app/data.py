@@ -1,4 +1,8 @@
-"""Queries the app runs against the marts. Every query is parameterised."""
+"""Queries the app runs against the marts. Every query is parameterised.
+
+The Kanban board's own queries (the user's streams, filters, pages per column) and its move
+command are in ``app.board``; what is here is the plain card list and the card lines the
+screens share."""
 
 from __future__ import annotations
 
@@ -7,18 +11,6 @@ import psycopg
 from psycopg.rows import dict_row
 
 from pebble import db
-
-#: Kanban columns in display order: (status, heading). Every card status of
-#: ``pebble.events.CARD_STATUSES`` but spam, which the board only counts.
-KANBAN_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("new", "New"),
-    ("in_progress", "In progress"),
-    ("waiting_on_customer", "Waiting on customer"),
-    ("quoted", "Quoted"),
-    ("done", "Done"),
-)
-#: Cards in this status are off the board.
-HIDDEN_STATUS = "spam"
 
 #: The columns :func:`fetch_email_cards` returns, in order.
 CARD_COLUMNS: tuple[str, ...] = (
