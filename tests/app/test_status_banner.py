@@ -9,7 +9,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from app.auth import SESSION_USER
 from app.status_banner import banner_for
+from pebble.auth import User
 from pebble.status import (
     FAILED,
     INTERRUPTED,
@@ -52,10 +54,28 @@ def test_a_running_status_whose_process_is_gone_reads_as_interrupted(pebble_env:
     assert read_status().state == RUNNING
 
 
-def test_the_app_shows_what_is_still_running(add_card) -> None:
+def _signed_in_app() -> AppTest:
+    """The app as a signed-in sales user sees it, the board in its list view (cards as
+    Streamlit text, not inside the drag component's frame)."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state[SESSION_USER] = User("priya", "sales")
+    at.query_params["view"] = "list"
+    return at.run()
+
+
+def test_signed_out_there_is_no_banner_and_no_card(add_card) -> None:
     add_card("c1", "Rate enquiry - Zinc Oxide", "new", "sales")
     write_status(RunStatus(state=RUNNING, pid=os.getpid(), total=40, done=7))
     at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert not [i for i in at.info if "assets done" in i.value]
+    assert "Rate enquiry - Zinc Oxide" not in [t.value for t in at.text]
+
+
+def test_the_app_shows_what_is_still_running(add_card) -> None:
+    add_card("c1", "Rate enquiry - Zinc Oxide", "new", "sales")
+    write_status(RunStatus(state=RUNNING, pid=os.getpid(), total=40, done=7))
+    at = _signed_in_app()
     assert not at.exception
     assert any("7 of 40 assets done" in i.value for i in at.info)
     assert "Rate enquiry - Zinc Oxide" in [t.value for t in at.text]
@@ -64,7 +84,8 @@ def test_the_app_shows_what_is_still_running(add_card) -> None:
 def test_no_banner_once_everything_is_materialised(add_card) -> None:
     add_card("c1", "Rate enquiry - Zinc Oxide", "new", "sales")
     write_status(RunStatus(state=SUCCEEDED, total=40, done=40))
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = _signed_in_app()
+    assert "Rate enquiry - Zinc Oxide" in [t.value for t in at.text]
     assert not at.exception
     assert not [i for i in at.info if "materialis" in i.value]
     assert not at.warning
