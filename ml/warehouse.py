@@ -11,6 +11,11 @@ Master data (companies, orders, stock, prices) is read from the dbt marts only, 
 may not have run yet (a first run) or be older than the newest mail: a missing mart is
 logged and gives no rows, and mail is still scored.
 
+The routing rules an admin set in the app (``ml.routing``: sender address, domain, subject
+pattern, mailbox) decide the stream before the model: the stored prediction is the rule's,
+`routed_by` names the rule and `model_stream`/`model_intent`/`model_confidence` keep the
+model's answer. Rules are read once per run and change nothing already scored.
+
 The tables themselves are made by the warehouse's migrations (`pebble.db.upgrade`); nothing
 here creates or alters a table.
 """
@@ -25,6 +30,7 @@ from typing import Any, LiteralString
 
 from ml.extract.entities import Entity, ProductRef
 from ml.extract.linking import MasterIndex, link, load_index, load_products
+from ml.routing import Routes, load_routes, route_prediction
 
 _log = logging.getLogger(__name__)
 
@@ -32,7 +38,7 @@ _log = logging.getLogger(__name__)
 BATCH = 512
 _PENDING = """
     SELECT e.email_key, e.subject, e.body_text AS body, e.from_addr AS "from", e.sent_at,
-           e.is_auto_reply OR e.is_bounce OR e.is_bulk AS automated
+           e.is_auto_reply OR e.is_bounce OR e.is_bulk AS automated, e.mailbox
     FROM raw.emails e
     LEFT JOIN ml.email_predictions p
            ON p.email_key = e.email_key AND p.model_version = %s
@@ -40,18 +46,21 @@ _PENDING = """
     ORDER BY e.email_key
     LIMIT %s
 """
-_PENDING_COLUMNS = ("email_key", "subject", "body", "from", "sent_at", "automated")
+_PENDING_COLUMNS = ("email_key", "subject", "body", "from", "sent_at", "automated", "mailbox")
 _UPSERT_PREDICTION = """
     INSERT INTO ml.email_predictions (email_key, model_version, stream, intent, confidence,
-        stream_confidence, requires_review, company_key, company_name, company_evidence)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        stream_confidence, requires_review, company_key, company_name, company_evidence,
+        routed_by, model_stream, model_intent, model_confidence)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (email_key) DO UPDATE SET
         model_version = EXCLUDED.model_version, stream = EXCLUDED.stream,
         intent = EXCLUDED.intent, confidence = EXCLUDED.confidence,
         stream_confidence = EXCLUDED.stream_confidence,
         requires_review = EXCLUDED.requires_review,
         company_key = EXCLUDED.company_key, company_name = EXCLUDED.company_name,
-        company_evidence = EXCLUDED.company_evidence, scored_at = now()
+        company_evidence = EXCLUDED.company_evidence, routed_by = EXCLUDED.routed_by,
+        model_stream = EXCLUDED.model_stream, model_intent = EXCLUDED.model_intent,
+        model_confidence = EXCLUDED.model_confidence, scored_at = now()
 """
 _COPY_ENTITIES = (
     "COPY ml.email_entities (email_key, position, label, text, value, valid, start_char,"
@@ -118,12 +127,19 @@ def score_pending(
     """
     from ml.extract import get_extractor
     from ml.pipeline import score_emails
+    from ml.settings import get_ml_settings
 
     if products is None:
         products = load_products(conn)
     extractor = get_extractor(products)
     masters = load_index(conn)
-    log(f"scoring with model {classifier.version}: {len(products)} stock items to match")
+    # the rules in force when the run starts (ml.routing): a change applies from the next run
+    routes = load_routes(conn)
+    threshold = get_ml_settings().review_threshold
+    log(
+        f"scoring with model {classifier.version}: {len(products)} stock items to match, "
+        f"{len(routes)} routing rules"
+    )
     scored = 0
     while True:
         rows = conn.execute(_PENDING, (classifier.version, batch)).fetchall()
@@ -132,6 +148,8 @@ def score_pending(
         emails = [dict(zip(_PENDING_COLUMNS, row, strict=True)) for row in rows]
         results = score_emails(emails, classifier=classifier, extractor=extractor)
         for email, result in zip(emails, results, strict=True):
+            # the rules first: a company conflict found by the links still asks for review
+            apply_routes(result, email, routes, classifier, threshold)
             attach_links(result, email, masters)
         if index is not None:
             index.upsert(
@@ -218,6 +236,38 @@ def attach_links(result: dict[str, Any], email: Mapping[str, Any], masters: Mast
             entity["linked_to"] = None
 
 
+def apply_routes(
+    result: dict[str, Any],
+    email: Mapping[str, Any],
+    routes: Routes,
+    classifier: Any,
+    threshold: float,
+) -> None:
+    """Let the routing rules decide the stream of a scored email before the model does
+    (``ml.routing``): the rule's stream is stored, ``routed_by`` names the rule, and the
+    model's own stream, intent and confidence are kept beside it. The model's intent
+    probabilities (from the email's embedding, when the result carries it) choose the
+    intent within a forced stream. Mail filed under ``other`` with business evidence still
+    asks for review."""
+    from ml.pipeline import lead_at_risk
+
+    rule = routes.match(email.get("from"), email.get("subject"), email.get("mailbox"))
+    scores = None
+    head, intents = getattr(classifier, "head", None), getattr(classifier, "intents", None)
+    if rule is not None and head is not None and intents and result.get("embedding") is not None:
+        import numpy as np
+
+        probabilities = head.probabilities(np.asarray([result["embedding"]], dtype=np.float32))
+        scores = dict(zip(intents, probabilities[0].tolist(), strict=True))
+    route_prediction(
+        result,
+        rule,
+        scores,
+        threshold=threshold,
+        review=rule is not None and lead_at_risk(rule.stream, result["entities"]),
+    )
+
+
 def _identifies(masters: MasterIndex, label: str, value: str) -> str | None:
     """The company a GSTIN, PAN or CIN on file belongs to."""
     if label == "GSTIN":
@@ -251,6 +301,10 @@ def write_predictions(conn: Any, results: Sequence[Mapping[str, Any]]) -> None:
                     r.get("company_key"),
                     r.get("company_name"),
                     r.get("company_evidence"),
+                    r.get("routed_by"),
+                    r.get("model_stream") or r["stream"],
+                    r.get("model_intent") or r["intent"],
+                    float(r.get("model_confidence", r["confidence"])),
                 )
                 for r in results
             ],

@@ -64,7 +64,10 @@ def email_predictions(
     its validated entities (``ml.email_entities``) with products matched against the stock
     master (``marts.stock_levels``: Tally stock items, their aliases and packs), linked to
     the CRM master and orders (``marts.crm_companies``/``crm_company_sources``: sender,
-    GSTIN/PAN/CIN, domain -> company; ``marts.sales_orders``: order number -> order), and its embedding in Qdrant with the company for filtered search. Incremental:
+    GSTIN/PAN/CIN, domain -> company; ``marts.sales_orders``: order number -> order), and its embedding in Qdrant with the company for filtered search. An admin's routing
+    rules (``ml.routing``: sender address, domain, subject pattern, mailbox; read when the
+    run starts) decide the stream before the model, and the prediction says which rule did
+    (``routed_by``) beside the model's own answer. Incremental:
     only emails without a prediction from the model in service are scored; each batch is
     committed on its own."""
     from ml.classifier import load_classifier
