@@ -248,7 +248,8 @@ def _lines(card: dict) -> list[str]:
     if card["snippet"]:
         lines.append(card["snippet"][:200])
     if card["attachment_count"]:
-        lines.append(f"📎 {card['attachment_count']} attachment(s)")
+        count = card["attachment_count"]
+        lines.append(f"{count} attachment{'s' if count != 1 else ''}")
     return lines
 
 

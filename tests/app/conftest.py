@@ -1,4 +1,9 @@
+import os
+import shutil
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -8,6 +13,11 @@ import pytest
 import streamlit as st
 import yaml
 from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Debian's chromium, which Playwright drives (its own browser download fails here).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 CARDS_YML = (
     Path(__file__).resolve().parents[2] / "dbt" / "models" / "marts" / "mail" / "email_cards.yml"
@@ -77,3 +87,59 @@ def add_card(warehouse: psycopg.Connection) -> AddCard:
         )
 
     return add
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served_app(warehouse: psycopg.Connection, tmp_path: Path) -> Iterator[str]:
+    """The whole app (app/streamlit_app.py) served by Streamlit on a free port, over this
+    test's warehouse; its URL. The server's log is ``tmp_path / "app.log"``."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "streamlit"),
+            "run",
+            "app/streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=open(tmp_path / "app.log", "wb"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """``check()`` once it is truthy, polling for up to ``timeout`` seconds (then its last
+    value)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    return check()

@@ -3,57 +3,15 @@ before anyone signed in shows nothing of the page."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from pebble import auth, events
+from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def served_app(warehouse: psycopg.Connection, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    app = str(Path(sys.executable).parent / "streamlit")
-    args = ["--server.port", str(port), "--server.address", "127.0.0.1",
-            "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
-    with open(tmp_path / "app.log", "wb") as log:
-        proc = subprocess.Popen(
-            [app, "run", "app/streamlit_app.py", *args],
-            cwd=ROOT,
-            env=dict(os.environ),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_sign_in_and_out_in_a_browser(warehouse: psycopg.Connection, served_app: str) -> None:
@@ -65,7 +23,7 @@ def test_sign_in_and_out_in_a_browser(warehouse: psycopg.Connection, served_app:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         try:
             # First request of a fresh server, straight to a page's URL: Streamlit may serve

@@ -2,65 +2,15 @@
 another with the card's own "Move to" menu, check untrusted text stays text, that another
 session sees the moves within 30 s, and that "Open" opens the card's page."""
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from pebble import auth
+from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def served_app(warehouse: psycopg.Connection, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "streamlit"),
-            "run",
-            "app/streamlit_app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=dict(os.environ),
-        stdout=open(tmp_path / "app.log", "wb"),  # noqa: SIM115
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def _moves(conn: psycopg.Connection, card_id: str) -> list[tuple]:
@@ -69,16 +19,6 @@ def _moves(conn: psycopg.Connection, card_id: str) -> list[tuple]:
         "WHERE entity_type = 'card' AND entity_id = %s ORDER BY entity_version",
         (card_id,),
     ).fetchall()
-
-
-def _wait_for(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    return check()
 
 
 def _sign_in(browser, url: str, name: str):
@@ -106,7 +46,7 @@ def test_drag_a_card_to_another_column(
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         try:
             # asha has the board open in another session the whole time
@@ -116,7 +56,7 @@ def test_drag_a_card_to_another_column(
             card = frame.locator(".card", has_text="Rate enquiry - Zinc Oxide")
             expect(frame.get_by_text("Inbox (2)")).to_be_visible()
             card.drag_to(frame.locator('.column[data-column="in_progress"]'))
-            assert _wait_for(lambda: _moves(warehouse, "c1")) == [(1, "priya", "in_progress")]
+            assert wait_for(lambda: _moves(warehouse, "c1")) == [(1, "priya", "in_progress")]
             expect(frame.get_by_text("In progress (1)")).to_be_visible(timeout=30_000)
             expect(
                 frame.locator('.column[data-column="in_progress"] .card', has_text="Zinc Oxide")
@@ -125,7 +65,7 @@ def test_drag_a_card_to_another_column(
             # the keyboard path inside the component: the card's "Move to" menu
             evil = frame.locator(".card", has_text="Payment")
             evil.get_by_label("Move to").select_option("done")
-            assert _wait_for(lambda: _moves(warehouse, "c2")) == [(1, "priya", "done")]
+            assert wait_for(lambda: _moves(warehouse, "c2")) == [(1, "priya", "done")]
             expect(frame.get_by_text("Done (1)")).to_be_visible(timeout=30_000)
             # the HTML in the subject is text: shown as written, never run
             expect(frame.get_by_text('<img src=x onerror="window.pwned=1">Payment')).to_be_visible()
