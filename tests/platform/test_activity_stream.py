@@ -36,7 +36,7 @@ TALLY_RECEIPT = """<ENVELOPE><BODY><IMPORTDATA><REQUESTDATA>
 </REQUESTDATA></IMPORTDATA></BODY></ENVELOPE>"""
 MODEL = "test-model-1"
 #: The people's events the test appends (the late one included).
-PEOPLE = {"CardMoved": 2, "CardAssigned": 1, "PreleadApproved": 1}
+PEOPLE = {"CardMoved": 2, "CardAssigned": 1, "PreleadApproved": 1, "RouteRuleChanged": 1}
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +217,13 @@ def test_incremental_runs_equal_a_full_rebuild(
             entities += _score(conn)
             events.append(conn, events.new_event("CardMoved", third, actor="priya",
                           payload={"to": "in_progress"}), 0)  # fmt: skip
+            # an admin's sender rule is business activity; accounts and sign-ins are not
+            events.append(conn, events.new_event("RouteRuleChanged", actor="arjun", payload={
+                "kind": "domain", "pattern": "gem.gov.in", "stream": "tender"}), 0)  # fmt: skip
+            events.append(conn, events.new_event("UserAdded", "arjun", actor="pebble-up",
+                          payload={"role": "admin"}), 0)  # fmt: skip
+            events.append(conn, events.new_event("SignedIn", "arjun", actor="arjun",
+                          payload={"method": "password", "role": "admin"}), 1)  # fmt: skip
             _build()  # incremental, as the Dagster asset runs it
             incremental = _stream(url)
             emails = conn.execute(
