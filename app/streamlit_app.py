@@ -28,6 +28,7 @@ from app.auth import (
 from app.status_banner import banner_for
 from pebble import auth, db
 from pebble.auth import User
+from pebble.settings import get_settings
 from pebble.status import read_status
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def _sign_in_form() -> None:
     """The sign-in form; the script stops after it (nothing else is sent)."""
     st.title("Pebble")
     if st.session_state.pop(SESSION_EXPIRED, False):
-        minutes = auth.auth_settings().session_idle_minutes
+        minutes = get_settings().session_idle_minutes
         st.info(f"You were signed out after {minutes:g} minutes without activity.")
     oidc = _oidc_configured()
     email = _oidc_email() if oidc else None

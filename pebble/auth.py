@@ -19,11 +19,10 @@ import polars as pl
 import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pebble import events
 from pebble.roles import ROLE_STREAMS, check_role
+from pebble.settings import get_settings
 
 
 class NotAllowed(PermissionError):
@@ -81,27 +80,6 @@ MAX_PASSWORD_CHARS = 1024
 _MAX_RECORDED_NAME = 200
 
 SIGN_IN_REASONS = ("bad_password", "unknown_user", "rate_limited", "disabled")
-
-
-class AuthSettings(BaseSettings):
-    """Sign-in limits, from the environment (or `.env`)."""
-
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
-
-    #: Refused sign-ins under one name within the window before it is locked for a while.
-    signin_max_failures: int = Field(default=5, ge=1, validation_alias="PEBBLE_SIGNIN_MAX_FAILURES")
-    signin_window_minutes: float = Field(
-        default=15, gt=0, validation_alias="PEBBLE_SIGNIN_WINDOW_MINUTES"
-    )
-    #: An app session without activity for this long is signed out.
-    session_idle_minutes: float = Field(
-        default=60, gt=0, validation_alias="PEBBLE_SESSION_IDLE_MINUTES"
-    )
-
-
-def auth_settings() -> AuthSettings:
-    """The sign-in limits now (read each time: cheap, and a changed env applies at once)."""
-    return AuthSettings()
 
 
 class AccountError(ValueError):
@@ -321,7 +299,7 @@ def authenticate(conn: psycopg.Connection, name: str, password: str) -> User:
     if not typed:
         raise SignInRefused("unknown_user", "")
     recorded = typed[:_MAX_RECORDED_NAME]
-    limits = auth_settings()
+    limits = get_settings()
     if _recent_failures(conn, recorded, limits.signin_window_minutes) >= limits.signin_max_failures:
         raise _refuse(
             conn,
@@ -386,7 +364,7 @@ def is_idle(last_seen: float | None, now: float, idle_minutes: float | None = No
     """True when a session last active at ``last_seen`` (epoch seconds) has expired."""
     if last_seen is None:
         return False
-    limit = auth_settings().session_idle_minutes if idle_minutes is None else idle_minutes
+    limit = get_settings().session_idle_minutes if idle_minutes is None else idle_minutes
     return now - last_seen > limit * 60
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
@@ -218,12 +218,6 @@ DEMO_USERS: tuple[tuple[str, str, str], ...] = (
 DEMO_USERS_FILE = "demo-users.txt"
 
 
-class _DemoPassword(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
-
-    demo_password: SecretStr | None = Field(default=None, validation_alias="PEBBLE_DEMO_PASSWORD")
-
-
 def ensure_demo_users(conn: Any, home: Path | None = None) -> list[str]:
     """Create the demo accounts that do not exist yet (demo only; a real deployment creates
     none) and return the lines telling how to sign in: the names, and where the passwords
@@ -235,7 +229,7 @@ def ensure_demo_users(conn: Any, home: Path | None = None) -> list[str]:
     from pebble import auth
 
     home = home or get_settings().home
-    shared = _DemoPassword().demo_password
+    shared = get_settings().demo_password
     shared_password = shared.get_secret_value() if shared is not None else None
     notes: list[str] = []
     if shared_password is not None and len(shared_password) < auth.MIN_PASSWORD_CHARS:

@@ -52,6 +52,19 @@ class Settings(BaseSettings):
     demo_scale: float = Field(default=1.0, gt=0, validation_alias="PEBBLE_DEMO_SCALE")
     #: The demo mail deliverer also APPENDs to the configured IMAP account (opt-in).
     demo_imap: bool = Field(default=False, validation_alias="PEBBLE_DEMO_IMAP")
+    #: One password for every demo account `pebble up` creates. Unset: generated ones, kept
+    #: in $PEBBLE_HOME/demo-users.txt.
+    demo_password: SecretStr | None = Field(default=None, validation_alias="PEBBLE_DEMO_PASSWORD")
+
+    #: Refused sign-ins under one name within the window before it is locked for a while.
+    signin_max_failures: int = Field(default=5, ge=1, validation_alias="PEBBLE_SIGNIN_MAX_FAILURES")
+    signin_window_minutes: float = Field(
+        default=15, gt=0, validation_alias="PEBBLE_SIGNIN_WINDOW_MINUTES"
+    )
+    #: An app session without activity for this long is signed out.
+    session_idle_minutes: float = Field(
+        default=60, gt=0, validation_alias="PEBBLE_SESSION_IDLE_MINUTES"
+    )
 
     @field_validator("demo", mode="before")
     @classmethod

@@ -136,3 +136,16 @@ def flanker_corpus() -> Path:
             f"email corpus not found at {path}: tests need ../shared/corpora beside the repo"
         )
     return path
+
+
+@pytest.fixture
+def app_url(warehouse: psycopg.Connection, pebble_env: str, tmp_path: Path) -> Iterator[str]:
+    """The app's login role, made by db.ensure_app_role after the migrations (as pebble up
+    does), under a name of this test's own; dropped afterwards."""
+    role = f"pebble_app_{uuid.uuid4().hex[:8]}"
+    url = db.ensure_app_role(pebble_env, role=role, password_file=tmp_path / "pw")
+    assert url is not None
+    yield url
+    with psycopg.connect(pebble_env, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+        admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

@@ -19,22 +19,69 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-CARDS_YML = (
-    Path(__file__).resolve().parents[2] / "dbt" / "models" / "marts" / "mail" / "email_cards.yml"
-)
+MODELS = ROOT / "dbt" / "models"
 
 AddCard = Callable[..., None]
 
 
-def cards_ddl() -> sql.Composed:
-    """marts.email_cards as dbt creates it: the columns and types of the mart's enforced
-    contract, so the app's tests cannot drift from the real table."""
-    (model,) = yaml.safe_load(CARDS_YML.read_text())["models"]
+def contract_ddl(name: str) -> sql.Composed:
+    """``marts.<name>`` as dbt creates it: the columns and types of the mart's enforced
+    contract (its yml), so the app's tests cannot drift from the real table."""
+    (yml,) = MODELS.glob(f"marts/**/{name}.yml")
+    (model,) = [m for m in yaml.safe_load(yml.read_text())["models"] if m["name"] == name]
     columns = [
         sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(c["data_type"]))
         for c in model["columns"]
     ]
-    return sql.SQL("CREATE TABLE marts.email_cards ({})").format(sql.SQL(", ").join(columns))
+    return sql.SQL("CREATE TABLE marts.{} ({})").format(
+        sql.Identifier(name), sql.SQL(", ").join(columns)
+    )
+
+
+def cards_ddl() -> sql.Composed:
+    return contract_ddl("email_cards")
+
+
+def mart(conn: psycopg.Connection, name: str, rows: list[dict[str, Any]]) -> None:
+    """marts.<name> with the columns and types of its contract, holding ``rows``."""
+    conn.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    conn.execute(contract_ddl(name))
+    for row in rows:
+        conn.execute(
+            sql.SQL("INSERT INTO marts.{} ({}) VALUES ({})").format(
+                sql.Identifier(name),
+                sql.SQL(", ").join(map(sql.Identifier, row)),
+                sql.SQL(", ").join(sql.Placeholder() * len(row)),
+            ),
+            list(row.values()),
+        )
+
+
+def _source_schemas() -> dict[str, str]:
+    """dbt source name -> schema (dbt/models/staging/*/_*__sources.yml)."""
+    out: dict[str, str] = {}
+    for yml in MODELS.glob("staging/*/_*__sources.yml"):
+        for source in yaml.safe_load(yml.read_text())["sources"]:
+            out[source["name"]] = source.get("schema", source["name"])
+    return out
+
+
+def staging_views(conn: psycopg.Connection, *models: str) -> None:
+    """dbt staging models as views in ``staging``, from their own SQL rendered with the
+    project's macros (sources resolved to their schemas, env_var to its default)."""
+    import jinja2
+
+    macros = "\n".join(p.read_text() for p in sorted((ROOT / "dbt" / "macros").glob("*.sql")))
+    schemas = _source_schemas()
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    conn.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    for model in models:
+        path = next(MODELS.glob(f"staging/**/{model}.sql"))
+        body = env.from_string(macros + "\n" + path.read_text()).render(
+            source=lambda src, table: f"{schemas[src]}.{table}",
+            env_var=lambda _name, default=None: default,
+        )
+        conn.execute(f"CREATE OR REPLACE VIEW staging.{model} AS {body}")  # our own files
 
 
 @pytest.fixture(autouse=True)

@@ -3,17 +3,14 @@ rate limit, disabled account), each recorded as an event that holds no secret.""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
-from pebble import auth, db, events
+from pebble import auth, events
 from pebble.auth import SignInRefused, User
+from pebble.settings import get_settings
 
 PASSWORD = "correct horse battery"
 
@@ -102,6 +99,7 @@ def test_failures_older_than_the_window_do_not_count(
     warehouse: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PEBBLE_SIGNIN_MAX_FAILURES", "2")
+    get_settings.cache_clear()
     auth.add_user(warehouse, "ravi", "ops", PASSWORD, actor="cli:root")
     warehouse.execute("UPDATE auth.users SET password_changed_at = now() - interval '1 hour'")
     old = datetime.now(UTC) - timedelta(minutes=16)
@@ -163,18 +161,6 @@ def test_no_event_holds_a_password_or_a_hash(warehouse: psycopg.Connection) -> N
     frame = auth.recent_sign_in_events(warehouse)
     assert frame["event"].to_list() == ["SignInFailed", "SignInFailed", "SignedIn"]
     assert frame["detail"].to_list() == ["unknown_user", "bad_password", "password"]
-
-
-@pytest.fixture
-def app_url(warehouse: psycopg.Connection, pebble_env: str, tmp_path: Path) -> Iterator[str]:
-    """The app's login role (as `pebble up` makes it), under a name of this test's own."""
-    role = f"pebble_app_{uuid.uuid4().hex[:8]}"
-    url = db.ensure_app_role(pebble_env, role=role, password_file=tmp_path / "pw")
-    assert url is not None
-    yield url
-    with psycopg.connect(pebble_env, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
-        admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 def test_the_app_role_signs_people_in_but_cannot_change_accounts(

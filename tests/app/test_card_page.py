@@ -8,21 +8,19 @@ models' own SQL, and the marts are created from their yml contracts (no dbt here
 from __future__ import annotations
 
 import hashlib
-import re
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-import yaml
-from psycopg import sql
 from streamlit.testing.v1 import AppTest
 
 from app import card as cards
 from ingest.mail.land import land_bytes
 from pebble import events
 from pebble.auth import NotAllowed, User
+from tests.app.conftest import mart, staging_views
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "app" / "pages" / "card.py")
@@ -35,48 +33,6 @@ PDF = b"%PDF-1.4 the rate card\n" + bytes(range(256))
 SALES = User("priya", "sales")
 OPS = User("ravi", "ops")
 MANAGER = User("meena", "manager")
-
-
-#: dbt source name -> schema, where they differ (dbt/models/staging/*/_*__sources.yml)
-SOURCE_SCHEMAS = {"ingest": "raw"}
-
-
-def staging_views(conn: psycopg.Connection, *models: str) -> None:
-    """The dbt staging models as views, from their SQL (sources and env_var filled in)."""
-    for model in models:
-        path = next(MODELS.glob(f"staging/**/{model}.sql"))
-        text = path.read_text()
-        text = re.sub(
-            r"\{\{\s*source\('(\w+)',\s*'(\w+)'\)\s*\}\}",
-            lambda m: f"{SOURCE_SCHEMAS.get(m[1], m[1])}.{m[2]}",
-            text,
-        )
-        text = re.sub(r"\{\{\s*env_var\(\"\w+\",\s*\"([^\"]*)\"\)\s*\}\}", r"\1", text)
-        conn.execute(f"CREATE VIEW staging.{model} AS {text}")  # our own files
-
-
-def mart(conn: psycopg.Connection, name: str, rows: list[dict[str, Any]]) -> None:
-    """marts.<name> with the columns and types of its yml contract, holding ``rows``."""
-    (yml,) = MODELS.glob(f"marts/**/{name}.yml")
-    (model,) = [m for m in yaml.safe_load(yml.read_text())["models"] if m["name"] == name]
-    columns = [
-        sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(c["data_type"]))
-        for c in model["columns"]
-    ]
-    conn.execute(
-        sql.SQL("CREATE TABLE marts.{} ({})").format(
-            sql.Identifier(name), sql.SQL(", ").join(columns)
-        )
-    )
-    for row in rows:
-        conn.execute(
-            sql.SQL("INSERT INTO marts.{} ({}) VALUES ({})").format(
-                sql.Identifier(name),
-                sql.SQL(", ").join(map(sql.Identifier, row)),
-                sql.SQL(", ").join(sql.Placeholder() * len(row)),
-            ),
-            list(row.values()),
-        )
 
 
 def _mail(sender: str, to: str, subject: str, body: str, date: str, **headers: str) -> EmailMessage:

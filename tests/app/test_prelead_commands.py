@@ -14,7 +14,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import polars as pl
 import psycopg
 import pytest
@@ -25,6 +24,7 @@ from app import prelead
 from ingest.prelead.land import load_file
 from pebble import events
 from pebble.auth import NotAllowed, User
+from tests.app.conftest import contract_ddl, staging_views
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT = ROOT / "dbt"
@@ -38,42 +38,14 @@ GSTIN_A = "27AACCL1234F1ZX"
 HEADER = ["Company Name", "GSTIN", "PAN", "Email", "Phone", "State", "Contact Person"]
 
 
-def contract_ddl(yml: Path, schema: str) -> sql.Composed:
-    """The table dbt creates for a contracted model: its columns and types."""
-    (model,) = yaml.safe_load(yml.read_text())["models"]
-    columns = [
-        sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(c["data_type"]))
-        for c in model["columns"]
-    ]
-    return sql.SQL("CREATE TABLE {} ({})").format(
-        sql.Identifier(schema, model["name"]), sql.SQL(", ").join(columns)
-    )
-
-
-def staging_view(model: Path) -> str:
-    """A staging model's SQL as dbt renders it: sources in raw, the project's macros."""
-    macros = "\n".join(p.read_text() for p in sorted((DBT / "macros").glob("*.sql")))
-    env = jinja2.Environment(extensions=["jinja2.ext.do"])
-    body = env.from_string(macros + "\n" + model.read_text()).render(
-        source=lambda _src, table: f"raw.{table}"
-    )
-    return f"CREATE OR REPLACE VIEW staging.{model.stem} AS {body}"
-
-
 def build_staging(conn: psycopg.Connection) -> None:
-    conn.execute("CREATE SCHEMA IF NOT EXISTS staging")
-    for model in (
-        DBT / "models/staging/prelead/stg_prelead__batches.sql",
-        DBT / "models/staging/prelead/stg_prelead__rows.sql",
-        DBT / "models/staging/ingest/stg_ingest__rejects.sql",
-    ):
-        conn.execute(staging_view(model))
+    staging_views(conn, "stg_prelead__batches", "stg_prelead__rows", "stg_ingest__rejects")
 
 
 def build_marts(conn: psycopg.Connection) -> None:
     conn.execute("CREATE SCHEMA IF NOT EXISTS marts")
-    conn.execute(contract_ddl(DBT / "models/marts/prelead/prelead_queue.yml", "marts"))
-    conn.execute(contract_ddl(DBT / "models/marts/crm/crm_companies.yml", "marts"))
+    conn.execute(contract_ddl("prelead_queue"))
+    conn.execute(contract_ddl("crm_companies"))
 
 
 def write_list(path: Path, rows: list[list[str]]) -> Path:

@@ -6,7 +6,6 @@ ledger."""
 from __future__ import annotations
 
 import os
-import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -17,28 +16,12 @@ from streamlit.testing.v1 import AppTest
 from app.upload import queue_uploads, status_frame, upload_status, user_folder
 from pebble.auth import NotAllowed, User
 from pebble.settings import get_settings
+from tests.app.conftest import staging_views
 
 ROOT = Path(__file__).resolve().parents[2]
 MSG = ROOT / "tests" / "data" / "msg" / "example_received_regular.msg"
 SALES = User("priya", "sales")
 MODELS = ROOT / "dbt" / "models"
-
-
-#: dbt source name -> schema, where they differ (dbt/models/staging/*/_*__sources.yml)
-SOURCE_SCHEMAS = {"ingest": "raw"}
-
-
-def staging_views(conn: psycopg.Connection, *models: str) -> None:
-    """The dbt staging models as views, from their SQL (sources and env_var filled in)."""
-    for model in models:
-        text = next(MODELS.glob(f"staging/**/{model}.sql")).read_text()
-        text = re.sub(
-            r"\{\{\s*source\('(\w+)',\s*'(\w+)'\)\s*\}\}",
-            lambda m: f"{SOURCE_SCHEMAS.get(m[1], m[1])}.{m[2]}",
-            text,
-        )
-        text = re.sub(r"\{\{\s*env_var\(\"\w+\",\s*\"([^\"]*)\"\)\s*\}\}", r"\1", text)
-        conn.execute(f"CREATE VIEW staging.{model} AS {text}")  # our own files
 
 
 def _eml(subject: str = "Rate enquiry") -> bytes:

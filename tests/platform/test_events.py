@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import errors, sql
+from psycopg import errors
 
-from pebble import db, events
+from pebble import events
 
 CARD = "thread-0001"
 
@@ -517,19 +514,6 @@ def test_history_and_corrections_for_ml(warehouse: psycopg.Connection) -> None:
 
 
 # --- the app's role -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def app_url(warehouse: psycopg.Connection, pebble_env: str, tmp_path: Path) -> Iterator[str]:
-    """The app's login role, made by db.ensure_app_role after the migrations (as pebble up
-    does), under a name of this test's own; dropped afterwards."""
-    role = f"pebble_app_{uuid.uuid4().hex[:8]}"
-    url = db.ensure_app_role(pebble_env, role=role, password_file=tmp_path / "pw")
-    assert url is not None
-    yield url
-    with psycopg.connect(pebble_env, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
-        admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 def test_the_app_role_appends_and_reads_but_changes_nothing(

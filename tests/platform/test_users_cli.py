@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from pebble import auth
 from pebble.cli import app
+from pebble.settings import get_settings
 
 PASSWORD = "correct horse battery"
 
@@ -91,6 +92,8 @@ def test_the_demo_gets_one_account_per_role(
     from pebble.demo_stack import DEMO_USERS, ensure_demo_users
 
     monkeypatch.delenv("PEBBLE_DEMO_PASSWORD", raising=False)
+
+    get_settings.cache_clear()
     lines = ensure_demo_users(warehouse, home=tmp_path)
     path = tmp_path / "demo-users.txt"
     assert path.stat().st_mode & 0o777 == 0o600
@@ -113,6 +116,7 @@ def test_the_demo_gets_one_account_per_role(
     # again: nothing changes; a missing account gets PEBBLE_DEMO_PASSWORD
     warehouse.execute("DELETE FROM auth.users WHERE username = 'arjun'")
     monkeypatch.setenv("PEBBLE_DEMO_PASSWORD", "demo password 123")
+    get_settings.cache_clear()
     again = ensure_demo_users(warehouse, home=tmp_path)
     assert path.read_text().splitlines() == [" ".join(w) for w in written]
     assert auth.authenticate(warehouse, "arjun", "demo password 123").role == "admin"
