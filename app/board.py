@@ -369,15 +369,3 @@ def conflict_message(conflict: events.VersionConflict, tz: tzinfo | None = None)
         at = conflict.last_occurred_at.astimezone(tz) if tz else conflict.last_occurred_at
         when = f" at {at:%H:%M}"
     return f"Not moved: this card was {verb}{who}{when} — reload and try again."
-
-
-def column_of(status: str) -> str | None:
-    return COLUMN_OF_STATUS.get(status)
-
-
-def target_of(column_key: str) -> str:
-    """The status a card dropped on column ``column_key`` gets."""
-    for column in COLUMNS:
-        if column.key == column_key:
-            return column.target
-    raise events.EventError(f"unknown board column {column_key!r}")
