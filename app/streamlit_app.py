@@ -50,6 +50,9 @@ PAGES: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ("pages/prelead.py", "Prelead screening", ":material/fact_check:", "prelead", ("marketing", "manager"), True),
     ("pages/router.py", "Stream router", ":material/alt_route:", "router", ("admin", "manager"), True),
     ("pages/users.py", "Users", ":material/group:", "users", ("admin",), True),
+    ("pages/qc.py", "Quality control", ":material/science:", "qc", ("qc", "manager"), True),
+    ("pages/dashboards.py", "Dashboards", ":material/monitoring:", "dashboards", ("manager",), True),
+    ("pages/company.py", "Company 360", ":material/domain:", "company", ("marketing", "sales", "ops", "qc", "manager", "admin"), True),
 )  # fmt: skip
 
 
