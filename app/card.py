@@ -568,9 +568,14 @@ def reclassify(
     *,
     previous: tuple[str | None, str | None] = (None, None),
     note: str | None = None,
+    email_key: str | None = None,
 ) -> events.Recorded:
-    """CardReclassified with a valid (stream, intent) pair of the taxonomy."""
+    """CardReclassified with a valid (stream, intent) pair of the taxonomy. ``email_key``
+    names the message corrected (the card's latest customer message, whose labels the card
+    shows): the example the classifier trains on next (``ml.corrections``)."""
     payload: dict[str, Any] = {"stream": stream, "intent": intent}
+    if email_key:
+        payload["email_key"] = email_key
     if previous[0] in STREAMS:
         payload["previous_stream"] = previous[0]
     if previous[1] in INTENTS:

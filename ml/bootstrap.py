@@ -14,10 +14,14 @@ few minutes on a laptop CPU.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pebble.settings import PROJECT_ROOT, get_settings
+
+if TYPE_CHECKING:
+    from ml.data import LabelledEmail
 
 #: The hand-written evaluation sets, only measured, never trained on, by the metrics key each
 #: is reported under: the fresh v2 set as `handwritten`, the frozen v1 set (leaked into the
@@ -63,21 +67,29 @@ def train_default(
     force: bool = False,
     config=None,
     say: Callable[[str], None] = lambda _msg: None,
+    labelled: Sequence[LabelledEmail] = (),
 ):
     """Train on the training corpus (+ corrections); measure on the hand-written sets present
-    (both when `eval_path` is the default, else the one given)."""
+    (both when `eval_path` is the default, else the one given).
+
+    `corrections` are `(text, stream, intent)` triples (``pebble train --corrections``);
+    `labelled` are corrections with their subject and thread already (``ml.corrections``,
+    from the warehouse's events). Both always train and weigh more than generated mail."""
     from ml.data import load_eval_sets, load_world_examples
     from ml.train import train
 
     corpus = training_corpus(corpus)
-    examples = load_world_examples(corpus)
+    examples = load_world_examples(corpus) + list(labelled)
     if eval_path is None:
         eval_examples = None
     elif eval_path == HANDWRITTEN_EVAL:
         eval_examples = load_eval_sets(HANDWRITTEN_SETS)
     else:
         eval_examples = load_eval_sets({"handwritten": eval_path})
-    say(f"Training the classifier on {len(examples)} emails from {corpus} ...")
+    extra = f" and {len(labelled)} people's corrections" if labelled else ""
+    say(
+        f"Training the classifier on {len(examples) - len(labelled)} emails from {corpus}{extra} ..."
+    )
     started = time.perf_counter()
     artifact = train(
         examples, corrections or (), config=config, eval_examples=eval_examples, force=force

@@ -728,12 +728,28 @@ def history(conn: psycopg.Connection, entity_type: str, entity_id: str) -> list[
     return [_recorded(row) for row in rows]
 
 
-def corrections(conn: psycopg.Connection, since_seq: int = 0) -> list[Correction]:
+def corrections(
+    conn: psycopg.Connection, since_seq: int = 0, *, latest_only: bool = True
+) -> list[Correction]:
     """People's labels for ``ml`` to train on: the latest CardReclassified per thread and
     message (a later correction replaces an earlier one), recorded after ``since_seq``.
+    With ``latest_only=False``, every correction in the order recorded (a thread's
+    corrections may each concern the message that was its latest at the time).
 
     ``email_key`` is None for a correction of the whole thread; the caller joins the text
     (``raw.emails``) it trains on."""
+    if not latest_only:
+        rows = conn.execute(
+            """
+            SELECT entity_id, payload ->> 'email_key', payload ->> 'stream',
+                   payload ->> 'intent', actor, occurred_at, event_seq
+            FROM ops.events
+            WHERE event_type = 'CardReclassified' AND event_seq > %s
+            ORDER BY event_seq
+            """,
+            (since_seq,),
+        ).fetchall()
+        return [Correction(*row) for row in rows]
     rows = conn.execute(
         """
         SELECT thread_key, email_key, stream, intent, actor, occurred_at, event_seq

@@ -101,14 +101,14 @@ def _assign(card_id: str, version: int) -> None:
     )
 
 
-def _reclassify(card_id: str, version: int, previous: tuple) -> None:
+def _reclassify(card_id: str, version: int, previous: tuple, email_key: str | None) -> None:
     stream, intent = st.session_state.get("card_stream"), st.session_state.get("card_intent")
     who = current_user()
     gone = "" if who is None or stream in who.streams else " It has left your streams."
     _act(
         f"Re-classified as {stream} · {str(intent).replace('_', ' ')}.{gone}",
         lambda conn, who: cards.reclassify(
-            conn, who, card_id, stream, intent, version, previous=previous
+            conn, who, card_id, stream, intent, version, previous=previous, email_key=email_key
         ),
     )
 
@@ -278,7 +278,8 @@ with middle:
         "Re-classify",
         key="card_reclassify",
         on_click=_reclassify,
-        args=(card_id, version, (card["stream"], card["intent"])),
+        # the message whose labels the card shows: the one the correction trains on
+        args=(card_id, version, (card["stream"], card["intent"]), card["latest_email_key"]),
     )
 with right:
     statuses = list(events.CARD_STATUSES)

@@ -260,7 +260,9 @@ def test_actions_append_events_with_the_version_shown(thread, warehouse) -> None
     assert "sales · in progress · assigned to priya" in _texts(at)
     assert _history(warehouse, card_id) == [
         ("CardAssigned", 1, {"assignee": "priya"}, "priya"),
+        # the message whose labels the card showed: what the model trains on next
         ("CardReclassified", 2, {"stream": "crm", "intent": "sample_request",
+                                 "email_key": thread["enquiry"],
                                  "previous_stream": "crm", "previous_intent": "price_enquiry"},
          "priya"),
         ("CardMoved", 3, {"to": "in_progress", "from_status": "new"}, "priya"),
