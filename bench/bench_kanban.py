@@ -25,6 +25,13 @@ Measured 2026-12-03 on the shared 2-core machine (load ~9, PostgreSQL 15, ``--ru
 1k cards: query 33 ms (naive 34), page 510 ms (naive 540); 10k cards: query 69 ms (naive
 254, 3.7x), page 778 ms (naive 2,735, 3.5x) with 48 cards drawn. Most of the page's time
 at any size is AppTest's own fixed cost of a run (~0.5 s).
+
+Again in a quieter window (load 2.5, PostgreSQL 15, ``--runs 3``): 1k: query 10.5 ms (naive
+24.5), page 409 ms; 10k: query 38 ms (naive 203, 5.3x), page 369 ms (naive 1,400, 3.8x);
+100k: query 375 ms (naive 1,973, 5.3x), page 934 ms (the naive page is not drawn at that
+size). The query grows about linearly (10k -> 100k: x9.8, n^0.99: the per-column counts scan
+every open card); the page stays under the 1.5 s target at 100k because it draws one page
+(48 cards) whatever the size.
 """
 
 from __future__ import annotations
