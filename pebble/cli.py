@@ -36,7 +36,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("user", "pebble.commands.users"),
 )
 #: Top-level commands contributed by a module's `register(app)` function.
-TOP_LEVEL: tuple[str, ...] = ("ml.cli",)
+TOP_LEVEL: tuple[str, ...] = ("ml.cli", "pebble.commands.backup")
 
 
 def _optional_module(name: str):

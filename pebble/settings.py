@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     #: in $PEBBLE_HOME/demo-users.txt.
     demo_password: SecretStr | None = Field(default=None, validation_alias="PEBBLE_DEMO_PASSWORD")
 
+    #: Where `pebble backup` and the nightly backup write. Unset: $PEBBLE_HOME/backups (the
+    #: same disk: copy it off the machine, see the README).
+    backup_dir: Path | None = Field(default=None, validation_alias="PEBBLE_BACKUP_DIR")
+    #: How many backups to keep there (the oldest beyond it are deleted after a backup).
+    backup_keep: int = Field(default=7, ge=1, validation_alias="PEBBLE_BACKUP_KEEP")
+
     #: Refused sign-ins under one name within the window before it is locked for a while.
     signin_max_failures: int = Field(default=5, ge=1, validation_alias="PEBBLE_SIGNIN_MAX_FAILURES")
     signin_window_minutes: float = Field(
@@ -90,6 +96,10 @@ class Settings(BaseSettings):
     @property
     def prelead_drops(self) -> Path:
         return (self.prelead_drop_dir or self.home / "drops" / "prelead").expanduser().resolve()
+
+    @property
+    def backups(self) -> Path:
+        return (self.backup_dir or self.home / "backups").expanduser().resolve()
 
     @property
     def dagster_home(self) -> Path:

@@ -26,7 +26,9 @@ def test_schedules_and_sensors_exist() -> None:
         "erp_every_15_minutes": "erp_refresh",
         "imap_poll_schedule": "mail_to_cards",
         "nightly_full_build": "nightly_full",
+        "nightly_backup": "nightly_backup",
     }
+    assert schedules["nightly_backup"].cron_schedule == "30 1 * * *"  # before the build
     sensors = {s.name: s for s in defs.sensors}
     assert set(sensors) == {
         "mail_drop_sensor",
@@ -36,7 +38,7 @@ def test_schedules_and_sensors_exist() -> None:
     }
     assert sensors["mail_drop_sensor"].job_name == "mail_to_cards"
     assert sensors["prelead_drop_sensor"].job_name == "prelead_ingest"
-    for name in ("erp_every_15_minutes", "nightly_full_build"):
+    for name in ("erp_every_15_minutes", "nightly_full_build", "nightly_backup"):
         assert schedules[name].default_status == dg.DefaultScheduleStatus.RUNNING, name
     for sensor in sensors.values():
         assert sensor.default_status == dg.DefaultSensorStatus.RUNNING, sensor.name
