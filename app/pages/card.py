@@ -18,6 +18,7 @@ import streamlit as st
 
 from app import card as cards
 from app.auth import current_user, require_role
+from app.company.links import company_link
 from app.data import classification_line
 from ml.taxonomy import STREAMS
 from pebble import events
@@ -238,6 +239,7 @@ overview = _overview(company_key) if company_key else None
 if overview is not None:
     st.subheader("The company in our records")
     st.text(f"{overview.name} ({overview.company_key})")
+    company_link(overview.company_key)
     for title, frame in (
         ("Open orders", overview.open_orders),
         ("Receivables outstanding", overview.receivables),

@@ -14,6 +14,7 @@ import streamlit as st
 
 from app import prelead
 from app.auth import require_role
+from app.company.links import company_link
 from pebble import events
 from pebble.auth import NotAllowed
 
@@ -297,6 +298,9 @@ try:
                     + (f"; reason: {detail.decision_reason}" if detail.decision_reason else "")
                 )
                 st.text(decided)
+                if detail.merged_into:
+                    company_link(detail.merged_into, "Company 360: merged into",
+                                 key="prelead_company_merged")  # fmt: skip
                 st.text(f"Score {row['score']} of 100:")
                 st.dataframe(prelead.score_reason_frame(detail.score_reasons), hide_index=True)
                 st.text("Validation problems: " + (detail.problems or "none (the row is valid)"))
@@ -307,6 +311,10 @@ try:
                     st.dataframe(prelead.candidate_frame(detail.candidates), hide_index=True)
                     st.text("Side by side (match: the field is the same):")
                     st.dataframe(detail.comparison, hide_index=True)
+                    for n, candidate in enumerate(detail.candidates, start=1):
+                        if candidate.get("company_key"):
+                            company_link(candidate["company_key"], f"Company 360: candidate {n}",
+                                         key=f"prelead_company_{n}")  # fmt: skip
                 else:
                     st.text("No duplicate candidates in the CRM master.")
 
