@@ -6,7 +6,7 @@ declarative automation and the freshness checks), and the resources every domain
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs import dbt, focus, mail, ml, pipelines, prelead, tally
+from orchestration.defs import dbt, focus, mail, ml, pipelines, prelead, qc, tally
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project
 from orchestration.landing import shared_table_specs
 from orchestration.resources import WarehouseResource
@@ -18,6 +18,7 @@ defs = dg.Definitions.merge(
     prelead.defs,
     ml.defs,
     dbt.defs,
+    qc.defs,
     pipelines.defs,
     dg.Definitions(
         assets=shared_table_specs(),

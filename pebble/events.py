@@ -53,7 +53,7 @@ CARD_STATUSES: tuple[str, ...] = (
     "done",
     "spam",
 )
-#: The entity each event type is about. The migrations 0005 and 0006 check the same pairs.
+#: The entity each event type is about. The migrations 0005, 0006 and 0008 check the same pairs.
 ENTITY_OF: dict[str, str] = {
     "CardMoved": "card",
     "CardAssigned": "card",
@@ -73,9 +73,18 @@ ENTITY_OF: dict[str, str] = {
     "SignedIn": "user",
     "SignedOut": "user",
     "SignInFailed": "user",
+    "QCAlertAcknowledged": "qc_alert",
 }
 EVENT_TYPES: tuple[str, ...] = tuple(ENTITY_OF)
-ENTITY_TYPES: tuple[str, ...] = ("card", "prelead", "company", "mailbox", "route", "user")
+ENTITY_TYPES: tuple[str, ...] = (
+    "card",
+    "prelead",
+    "company",
+    "mailbox",
+    "route",
+    "user",
+    "qc_alert",
+)
 #: Longest entity id, actor and key the table takes (CHECK constraints in 0005).
 MAX_ID_CHARS = 512
 MAX_ACTOR_CHARS = 200
@@ -324,6 +333,19 @@ class SignInFailed(_Payload):
     reason: Literal["bad_password", "unknown_user", "rate_limited", "disabled"]
 
 
+#: The kinds of alert in ``marts.qc_alerts``; an alert's id starts with its kind and a colon.
+QCAlertType = Literal["out_of_spec", "drift", "coa_pending"]
+
+
+class QCAlertAcknowledged(_Payload):
+    """QC has seen an alert of ``marts.qc_alerts`` (entity id: its ``alert_id``) and says
+    what is done about it (``note``, required); the actor is who acknowledged it."""
+
+    alert_type: QCAlertType
+    note: Text
+    batch_no: Key | None = None
+
+
 PAYLOADS: dict[str, type[_Payload]] = {
     "CardMoved": CardMoved,
     "CardAssigned": CardAssigned,
@@ -343,6 +365,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "SignedIn": SignedIn,
     "SignedOut": SignedOut,
     "SignInFailed": SignInFailed,
+    "QCAlertAcknowledged": QCAlertAcknowledged,
 }
 if set(PAYLOADS) != set(ENTITY_OF):
     raise RuntimeError("every event type needs a payload model and an entity type")
@@ -440,6 +463,11 @@ def new_event(
             )
         entity_id = derived
     entity_id = _checked_text(event_type, "entity id", entity_id, MAX_ID_CHARS)
+    if isinstance(model, QCAlertAcknowledged) and not entity_id.startswith(f"{model.alert_type}:"):
+        raise EventError(
+            f"{event_type}: alert {entity_id!r} is not a {model.alert_type} alert "
+            f"(its id starts with {model.alert_type}:)"
+        )
     if isinstance(model, CompanyMerged) and model.into_company_key == entity_id:
         raise EventError(f"CompanyMerged: company {entity_id!r} cannot be merged into itself")
     return Event(

@@ -49,6 +49,7 @@ HEAD_TABLES = {
     "ops.company_merges",
     "ops.mailbox_routes",
     "ops.prelead_decisions",
+    "ops.qc_alert_acks",
     "ops.route_rules",
     "auth.users",
 }

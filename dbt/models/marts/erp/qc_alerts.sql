@@ -4,6 +4,9 @@
 --                 warning zone next to the same limit (qc_results.warning_limit);
 --   coa_pending   a batch whose COA is still pending more than erp_coa_pending_days (2)
 --                 days after its order was dispatched.
+-- company_key is the CRM company of the batch's order (qc_batches), for the company page.
+-- Acknowledgements are people's events (ops.qc_alert_acks), read beside this mart: an alert
+-- stays here while its cause lasts, acknowledged or not.
 with results as (
     select * from {{ ref('qc_results') }}
 ),
@@ -69,10 +72,18 @@ coa_pending as (
     where lower(coa_status) = 'pending'
         and dispatched_on is not null
         and {{ erp_as_of_date() }} - dispatched_on > {{ var('erp_coa_pending_days', 2) | int }}
+),
+
+alerts as (
+    select * from out_of_spec
+    union all
+    select * from drift
+    union all
+    select * from coa_pending
 )
 
-select * from out_of_spec
-union all
-select * from drift
-union all
-select * from coa_pending
+select
+    a.*,
+    b.company_key
+from alerts as a
+left join batches as b on b.batch_key = coalesce(a.batch_no, a.qc_doc_no)

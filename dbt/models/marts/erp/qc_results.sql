@@ -4,6 +4,12 @@
 -- its other end (impurities, moisture, colour cannot go below it). A minimum alone has no
 -- band: a purity's practical ceiling is the product's, not 100% (KOH flakes of 90% min
 -- run at 90-91%, and [90, 100] would put every batch in the zone).
+-- Control limits (Shewhart, individuals): the mean and sample standard deviation of the
+-- product's parameter over the previous qc_control_window (20) numeric results, and the
+-- mean +/- 3 sigma; none until qc_control_min_results (5) previous results exist. A result
+-- outside them is out of control (a process change), whether or not it is in spec.
+{%- set control_window = var('qc_control_window', 20) | int %}
+{%- set control_min = var('qc_control_min_results', 5) | int %}
 with results as (
     select * from {{ ref('stg_focus__qc_results') }}
 ),
@@ -54,6 +60,32 @@ zoned as (
                 and result_value >= max_value - 0.1 * (band_high - band_low) then 'max'
         end                                                                 as warning_limit
     from joined
+),
+
+controlled as (
+    select
+        *,
+        count(result_value) over w                                          as control_n,
+        avg(result_value) over w                                            as control_mean,
+        stddev_samp(result_value) over w                                    as control_sigma
+    from zoned
+    window w as (
+        partition by product_code, param_name
+        order by inspection_date, qc_doc_no, line_no
+        rows between {{ control_window }} preceding and 1 preceding
+    )
+),
+
+limited as (
+    select
+        *,
+        case when control_n >= {{ control_min }}
+            then control_mean - 3 * control_sigma
+        end                                                                 as control_low,
+        case when control_n >= {{ control_min }}
+            then control_mean + 3 * control_sigma
+        end                                                                 as control_high
+    from controlled
 )
 
 select
@@ -85,5 +117,14 @@ select
     band_low,
     band_high,
     band_position,
-    warning_limit
-from zoned
+    warning_limit,
+    control_n::integer                                      as control_n,
+    round(control_mean, 6)                                  as control_mean,
+    round(control_sigma, 6)                                 as control_sigma,
+    round(control_low, 6)                                   as control_low,
+    round(control_high, 6)                                  as control_high,
+    case
+        when control_low is null or result_value is null then null
+        else result_value < control_low or result_value > control_high
+    end                                                     as out_of_control
+from limited
