@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,11 @@ def _pebble() -> str:
     return str(Path(sys.executable).parent / "pebble")
 
 
+def demo_as_of(manifest: dict[str, Any]) -> date:
+    """The day after the demo world's last day: what its ERP marts are aged against."""
+    return date.fromisoformat(manifest["end_date"]) + timedelta(days=1)
+
+
 def start_demo_stack(console: Console, spawn: Spawn, logs: Path, *, live: bool = True) -> DemoStack:
     """Generate the worlds, start the simulators that are needed, deliver the first mail.
 
@@ -179,7 +185,15 @@ def start_demo_stack(console: Console, spawn: Spawn, logs: Path, *, live: bool =
             f"{configured.get('MAIL_IMAP_HOST', '(MAIL_IMAP_HOST)')}[/bold yellow]"
         )
     imap = ["--imap"] if settings.demo_imap else ["--no-imap"]
-    total = json.loads((world / "manifest.json").read_text())["counts"]["emails"]
+    manifest = json.loads((world / "manifest.json").read_text())
+    if settings.as_of_date is None and "PEBBLE_AS_OF_DATE" not in os.environ:
+        as_of = demo_as_of(manifest)
+        stack.env["PEBBLE_AS_OF_DATE"] = as_of.isoformat()
+        console.print(
+            f"demo: receivables, deals and COAs are aged as of {as_of:%d %b %Y}, the day after "
+            "the demo world ends (PEBBLE_AS_OF_DATE)"
+        )
+    total = manifest["counts"]["emails"]
     first = int(total * MAIL_START_FRACTION)
     base = [_pebble(), "sim", "mail", "--world", str(world), "--drop", str(drop), *imap]
     subprocess.run(

@@ -7,6 +7,7 @@ on its own.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     #: in $PEBBLE_HOME/demo-users.txt.
     demo_password: SecretStr | None = Field(default=None, validation_alias="PEBBLE_DEMO_PASSWORD")
 
+    #: The day the ERP marts age receivables, deals and COAs against. Unset: today (in
+    #: PEBBLE_TIMEZONE); the demo sets it to the day after its world ends.
+    as_of_date: date | None = Field(default=None, validation_alias="PEBBLE_AS_OF_DATE")
     #: Where `pebble backup` and the nightly backup write. Unset: $PEBBLE_HOME/backups (the
     #: same disk: copy it off the machine, see the README).
     backup_dir: Path | None = Field(default=None, validation_alias="PEBBLE_BACKUP_DIR")
