@@ -15,7 +15,6 @@ marts from their contracts)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +22,11 @@ import psycopg
 
 from pebble import auth
 from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS, wait_for
+from tests.app.e2e import PASSWORD, shot, support
+from tests.app.e2e import sign_in as e2e_sign_in
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENS = ROOT / "docs" / "screens"
-PASSWORD = "correct horse battery"
-
-
-def _support(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"e2e_{name}", Path(__file__).with_name(name))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-card_support = _support("test_card_page.py")
-prelead_support = _support("test_prelead_commands.py")
+card_support = support("test_card_page.py")
+prelead_support = support("test_prelead_commands.py")
 thread = card_support.thread  # the card page's fixture: a landed thread and its marts
 
 
@@ -60,12 +49,6 @@ def _prelead_batch(conn: psycopg.Connection, tmp_path: Path) -> None:
     conn.execute("DROP TABLE marts.crm_companies_of_the_card")
 
 
-def _shot(page, name: str) -> None:
-    page.wait_for_timeout(1500)  # let Streamlit finish drawing (no spinner in the shot)
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
-
-
 def test_each_role_does_its_work_in_a_browser(
     thread: dict[str, Any], warehouse: psycopg.Connection, served_app: str, tmp_path: Path
 ) -> None:
@@ -85,17 +68,7 @@ def test_each_role_does_its_work_in_a_browser(
         )
 
         def sign_in(name: str, screen: str | None = None):
-            """A new browser session signed in as ``name``, on ``screen`` (the menu entry;
-            reloading a URL would start a new, signed-out session)."""
-            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            page.goto(served_app)
-            page.get_by_role("textbox", name="User name").fill(name)
-            page.get_by_role("textbox", name="Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_text("Signed in as").first.wait_for(timeout=60_000)
-            if screen is not None:
-                page.get_by_role("link", name=screen).click()
-            return page
+            return e2e_sign_in(browser, served_app, name, screen)
 
         try:
             # the sign-in form is all a stranger gets
@@ -103,14 +76,14 @@ def test_each_role_does_its_work_in_a_browser(
             stranger.goto(served_app)
             stranger.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
             assert stranger.get_by_text("Rate enquiry - Zinc Oxide").count() == 0
-            _shot(stranger, "sign-in")
+            shot(stranger, "sign-in")
 
             # sales: drag the card to "In progress", open it, save a reply draft
             page = sign_in("priya")
             frame = page.frame_locator('[data-testid="stCustomComponentV1"]')
             card = frame.locator(".card", has_text="Rate enquiry - Zinc Oxide")
             card.wait_for(timeout=60_000)
-            _shot(page, "kanban")
+            shot(page, "kanban")
             card.drag_to(frame.locator('.column[data-column="in_progress"]'))
             moved = wait_for(lambda: _events(warehouse, "CardMoved"))
             assert [(c, a, p["to"]) for c, a, p in moved] == [(card_id, "priya", "in_progress")]
@@ -128,12 +101,12 @@ def test_each_role_does_its_work_in_a_browser(
             assert "Zinc Oxide" in drafted[0][2]["body"]
             # the script tag in the customer's mail is shown as text and never runs
             expect(page.get_by_text('<script>alert("x")</script>').first).to_be_visible()
-            _shot(page, "card")
+            shot(page, "card")
 
             # marketing: approve the best-scored prelead
             page = sign_in("meera")  # her one screen: Prelead screening
             page.get_by_role("button", name="Approve (A)").wait_for(timeout=60_000)
-            _shot(page, "prelead")
+            shot(page, "prelead")
             page.get_by_role("button", name="Approve (A)").click()
             approved = wait_for(lambda: _events(warehouse, "PreleadApproved"))
             assert [(e, a) for e, a, _ in approved] == [("expo_2026/2", "meera")]
@@ -148,16 +121,16 @@ def test_each_role_does_its_work_in_a_browser(
             routed = wait_for(lambda: _events(warehouse, "RouteChanged"))
             assert len(routed) == 1 and routed[0][1] == "arjun"
             assert routed[0][2]["reason"] == "accounts now answers price enquiries too"
-            _shot(page, "router")
+            shot(page, "router")
             page.get_by_role("link", name="Users").click()
             page.get_by_text("Accounts (4)").wait_for(timeout=60_000)
-            _shot(page, "users")
+            shot(page, "users")
 
             # manager: reads the board, with no way to move a card
             page = sign_in("manisha")
             page.get_by_text("Rate enquiry - Zinc Oxide").first.wait_for(timeout=60_000)
             assert page.get_by_label("Move to").count() == 0
-            _shot(page, "kanban-manager")
+            shot(page, "kanban-manager")
         finally:
             browser.close()
 

@@ -12,9 +12,7 @@ from their contracts; the dashboards' marts from their contracts)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -22,27 +20,10 @@ import pytest
 from pebble import auth
 from tests.app import qc_marts
 from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS, wait_for
+from tests.app.e2e import PASSWORD, shot, sign_in, support
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENS = ROOT / "docs" / "screens"
-PASSWORD = "correct horse battery"
-
-
-def _support(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"e2e_{name}", Path(__file__).with_name(name))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-company_support = _support("test_company_page.py")
+company_support = support("test_company_page.py")
 world = company_support.world  # the company page's fixture: a company and its marts
-
-
-def _shot(page, name: str) -> None:
-    page.wait_for_timeout(1500)  # let Streamlit finish drawing (no spinner in the shot)
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -58,19 +39,6 @@ def browser():
             chromium.close()
 
 
-def _sign_in(browser, url: str, name: str, screen: str | None = None):
-    """A new browser session signed in as ``name``, on ``screen`` (the menu entry)."""
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.goto(url)
-    page.get_by_role("textbox", name="User name").fill(name)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Signed in as").first.wait_for(timeout=60_000)
-    if screen is not None:
-        page.get_by_role("link", name=screen).click()
-    return page
-
-
 def test_qc_acknowledges_an_alert_in_a_browser(
     warehouse: psycopg.Connection, served_app: str, browser
 ) -> None:
@@ -78,9 +46,9 @@ def test_qc_acknowledges_an_alert_in_a_browser(
 
     qc_marts.build_qc_marts(warehouse)
     auth.add_user(warehouse, "qasim", "qc", PASSWORD, actor="test")
-    page = _sign_in(browser, served_app, "qasim")  # his first screen: Quality control
+    page = sign_in(browser, served_app, "qasim")  # his first screen: Quality control
     page.get_by_text("Open alerts").first.wait_for(timeout=60_000)
-    _shot(page, "qc")
+    shot(page, "qc")
     page.get_by_role("tab", name="Alerts").click()
     page.get_by_role("textbox", name="Note (required)").fill("Batch held; retest ordered")
     page.get_by_role("button", name="Acknowledge").click()
@@ -92,7 +60,7 @@ def test_qc_acknowledges_an_alert_in_a_browser(
     )
     assert acked == [("qasim", "Batch held; retest ordered")]
     expect(page.get_by_text("acknowledged.").first).to_be_visible(timeout=30_000)
-    _shot(page, "qc-alerts")
+    shot(page, "qc-alerts")
 
 
 def test_sales_finds_a_company_by_gstin_in_a_browser(
@@ -101,7 +69,7 @@ def test_sales_finds_a_company_by_gstin_in_a_browser(
     from playwright.sync_api import expect
 
     auth.add_user(world, "priya", "sales", PASSWORD, actor="test")
-    page = _sign_in(browser, served_app, "priya", "Company 360")
+    page = sign_in(browser, served_app, "priya", "Company 360")
     search = page.get_by_role(
         "textbox", name="Find a company: name, GSTIN, PAN, CIN or e-mail domain"
     )
@@ -109,6 +77,7 @@ def test_sales_finds_a_company_by_gstin_in_a_browser(
     page.get_by_role("button", name="Search").click()
     page.get_by_role("button", name="Open").first.click()
     # the name carries HTML and Markdown: shown as the characters they are
-    expect(page.get_by_text(company_support.NAME, exact=True).first).to_be_visible(timeout=60_000)
+    name = page.locator('[data-testid="stText"]', has_text=company_support.NAME)
+    expect(name.first).to_be_visible(timeout=60_000)
     assert page.locator("script", has_text="alert").count() == 0
-    _shot(page, "company")
+    shot(page, "company")
