@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -71,18 +72,58 @@ def to_datetime(value: DateLike, end_of_day: bool = False) -> datetime | None:
     return value
 
 
-#: How long a process waits for another process to release the embedded store.
+#: How long a process waits for another process to release the embedded store (seconds;
+#: ``PEBBLE_QDRANT_WAIT_S`` overrides it).
 LOCAL_STORE_WAIT_S = 600.0
+WAIT_ENV = "PEBBLE_QDRANT_WAIT_S"
+
+
+class QdrantStoreLocked(RuntimeError):
+    """Another process held the embedded Qdrant store for longer than this one would wait.
+
+    Nothing was scored or indexed: a scoring run opens the index before its first batch,
+    and writes each batch's predictions only after its embeddings are stored, so a re-run
+    scores every pending email exactly once.
+    """
+
+    code = "QDRANT_STORE_LOCKED"
+
+    def __init__(self, path: str, waited_s: float) -> None:
+        super().__init__(path, waited_s)
+        self.path = path
+        self.waited_s = waited_s
+
+    def __str__(self) -> str:
+        return (
+            f"the embedded Qdrant store {self.path} is in use by another process (waited "
+            f"{self.waited_s:.0f} s). Next: let that run finish (a Dagster run scoring mail, "
+            "`pebble predict`, the app's search), or stop it, then run the scoring again: "
+            "nothing was scored, so nothing is lost or doubled. For several processes at "
+            f"once set QDRANT_URL to a Qdrant server; {WAIT_ENV} sets how long to wait"
+        )
+
+
+def _wait_s(default: float) -> float:
+    value = os.environ.get(WAIT_ENV)
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        raise ValueError(f"{WAIT_ENV} must be a number of seconds, got {value!r}") from None
 
 
 @lru_cache(maxsize=4)
-def _local_client(path: str, wait_s: float = LOCAL_STORE_WAIT_S) -> Any:
+def _local_client(path: str, wait_s: float | None = None) -> Any:
     """The embedded store at ``path``. It admits one process at a time (two Dagster runs
-    scoring mail at once, say): wait for the other to finish rather than fail."""
+    scoring mail at once, say): wait for the other to finish rather than fail, up to
+    ``wait_s`` (default :data:`LOCAL_STORE_WAIT_S` or ``PEBBLE_QDRANT_WAIT_S``), then raise
+    :class:`QdrantStoreLocked`."""
     from qdrant_client import QdrantClient
 
+    wait = _wait_s(LOCAL_STORE_WAIT_S) if wait_s is None else wait_s
     Path(path).mkdir(parents=True, exist_ok=True)
-    deadline = monotonic() + wait_s
+    started = monotonic()
     while True:
         try:
             client = QdrantClient(path=path)
@@ -91,10 +132,12 @@ def _local_client(path: str, wait_s: float = LOCAL_STORE_WAIT_S) -> Any:
             atexit.register(client.close)
             return client
         except RuntimeError as exc:
-            if "already accessed" not in str(exc) or monotonic() > deadline:
+            if "already accessed" not in str(exc):
                 raise
+            if monotonic() - started >= wait:
+                raise QdrantStoreLocked(path, monotonic() - started) from None
             log.info("embedded Qdrant store %s is busy; waiting", path)
-            sleep(1.0)
+            sleep(min(1.0, max(0.05, wait / 10)))
 
 
 def default_client() -> Any:

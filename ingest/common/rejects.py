@@ -82,6 +82,8 @@ def record_reject(
     if source not in SOURCES:
         raise ValueError(f"unknown reject source {source!r}; expected one of {SOURCES}")
     reason = reason if len(reason) <= MAX_REASON_CHARS else reason[: MAX_REASON_CHARS - 3] + "..."
+    # Both come from the input (a name, a parser's message): make them storable as text.
+    locator, reason = _storable(locator), _storable(reason)
     inline: bytes | None = None
     in_store = False
     if payload_path is not None:
@@ -111,6 +113,18 @@ def record_reject(
     )
     log.info("rejected %s %s: %s", source, locator, reason)
     return Reject(locator, reason)
+
+
+def _storable(text: str) -> str:
+    """``text`` fit for a PostgreSQL text column: NUL shown as U+FFFD, lone surrogates
+    replaced."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", errors="replace").decode("utf-8")
+    return text
 
 
 def _size(path: Path) -> int:

@@ -7,6 +7,7 @@ the hex digest alone, so ``../../etc/x.pdf`` is just a display string in the dat
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -15,6 +16,38 @@ import tempfile
 from pathlib import Path
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+#: Write failures that mean "no room": the disk is full or the user's quota is used up.
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+class StoreFull(Exception):
+    """The content store's disk is full (or over quota).
+
+    Raised instead of the bare ``OSError`` so a landing fails with a code and a next step:
+    the batch being written is not landed at all (its rows commit only after every blob is
+    on disk), batches before it stay, and running the load again once there is room lands
+    the rest exactly once. Picklable, so it crosses from a parser process intact.
+    """
+
+    code = "ATTACHMENT_STORE_FULL"
+
+    def __init__(self, root: str, detail: str) -> None:
+        super().__init__(root, detail)
+        self.root = root
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return (
+            f"no space left in the content store {self.root} ({self.detail}); the batch "
+            "being landed was not kept. Next: free space there (or move PEBBLE_HOME to a "
+            "larger disk), then run the load again: what landed stays, the rest lands once"
+        )
+
+
+def _no_space(root: Path, exc: OSError) -> StoreFull | None:
+    if exc.errno in _NO_SPACE:
+        return StoreFull(str(root), exc.strerror or str(exc))
+    return None
 
 
 def attachments_root() -> Path:
@@ -47,12 +80,18 @@ def put_bytes(root: Path, data: bytes, sha256: str | None = None) -> tuple[str, 
     path = blob_path(root, digest)
     if path.exists() and path.stat().st_size == len(data):
         return digest, path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=path.parent)
+    except OSError as exc:
+        raise (_no_space(root, exc) or exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise (_no_space(root, exc) or exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -73,12 +112,18 @@ def put_file(root: Path, source: Path, sha256: str) -> Path:
     path = blob_path(root, sha256)
     if path.exists():
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=path.parent)
+    except OSError as exc:
+        raise (_no_space(root, exc) or exc) from None
     try:
         with os.fdopen(fd, "wb") as out, source.open("rb") as src:
             shutil.copyfileobj(src, out, 1 << 20)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise (_no_space(root, exc) or exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -271,7 +271,8 @@ class FocusClient:
             raise FocusRequestError(f"HTTP {response.status_code} from {url}")
         try:
             reply = json.loads(content.decode(response.encoding or "utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, LookupError, RecursionError) as exc:
+            # LookupError: a charset no codec knows; RecursionError: JSON nested too deep.
             raise _TransientError(
                 f"reply is not valid JSON ({len(content)} bytes): {exc}", bad_response=True
             ) from None

@@ -1,19 +1,31 @@
-"""Typed failures of the Focus RT connector; each carries a stable ``code`` for callers and logs."""
+"""Typed failures of the Focus RT connector; each carries a stable ``code`` for callers and logs,
+and where there is one a ``next_step`` its text ends with: what to do now. Batches landed
+before a failure stay with their cursor (see :mod:`ingest.focus.sync`), so running the sync
+again resumes without duplicates."""
 
 from __future__ import annotations
+
+#: Said by every error a new attempt can cure: why a re-run is safe.
+RERUN = (
+    "then run the sync again (`pebble focus sync`): what landed stays and the rest "
+    "resumes from the cursor, nothing twice"
+)
 
 
 class FocusError(Exception):
     """Any failure talking to Focus RT or reading what it sent."""
 
     code = "FOCUS_ERROR"
+    #: What to do about it, appended to the message ("" when the message says it already).
+    next_step = ""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+        text = f"{self.code}: {self.message}"
+        return f"{text}. Next: {self.next_step}" if self.next_step else text
 
 
 class FocusConnectionError(FocusError):
@@ -23,6 +35,7 @@ class FocusConnectionError(FocusError):
     """
 
     code = "FOCUS_CONNECTION_FAILED"
+    next_step = f"check that Focus RT is running and reachable at FOCUS_URL, {RERUN}"
 
     def __init__(self, message: str, *, url: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -34,12 +47,17 @@ class FocusAuthError(FocusError):
     """Focus refused the credentials, or kept refusing the session after a fresh login."""
 
     code = "FOCUS_AUTH_FAILED"
+    next_step = (
+        "check FOCUS_USERNAME, FOCUS_PASSWORD and FOCUS_COMPANY_ID against the Focus user "
+        f"(its password may have changed or it may be locked), {RERUN}"
+    )
 
 
 class FocusResponseError(FocusError):
     """Focus answered with something that is not a well-formed Focus reply (bad JSON, cut off)."""
 
     code = "FOCUS_BAD_RESPONSE"
+    next_step = f"the reply was cut short or garbled on the way, {RERUN}"
 
 
 class FocusRequestError(FocusError):
@@ -65,9 +83,11 @@ class FocusPagingError(FocusResponseError):
     pages. Nothing of the listing is used, so no cursor moves past what was not seen."""
 
     code = "FOCUS_PAGING_LOOP"
+    next_step = ""
 
 
 class FocusResponseTooLarge(FocusResponseError):
     """One reply is larger than ``FOCUS_MAX_RESPONSE_BYTES``; not retried."""
 
     code = "FOCUS_RESPONSE_TOO_LARGE"
+    next_step = "narrow the date range or raise FOCUS_MAX_RESPONSE_BYTES"

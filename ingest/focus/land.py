@@ -276,7 +276,7 @@ def land_documents(
                 source_kind=kind,
                 locator=doc_no,
                 reason=reason,
-                payload=json.dumps(document, ensure_ascii=False).encode("utf-8"),
+                payload=_reject_payload(document),
                 run_id=run_id,
             )
             report.seen += 1
@@ -285,6 +285,16 @@ def land_documents(
         if cursor is not None:
             set_cursor(conn, CURSOR_SOURCE, kind, cursor)
     return report
+
+
+def _reject_payload(document: Mapping[str, Any]) -> bytes:
+    """The Focus JSON of a rejected document as bytes, whatever it holds (a lone surrogate
+    is escaped, inf and NaN are written as JavaScript does)."""
+    text = json.dumps(document, ensure_ascii=False, default=str)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(document, ensure_ascii=True, default=str).encode("ascii")
 
 
 def _upsert(

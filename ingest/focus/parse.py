@@ -13,6 +13,7 @@ and ``dd/mm/yyyy``; :func:`parse_focus_date` accepts all of them.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -79,15 +80,22 @@ def to_number(value: Any) -> float | None:
     if isinstance(value, bool):
         raise ValueError(f"not a number: {value!r}")
     if isinstance(value, int | float):
-        return float(value)
+        return _finite(float(value), value)
     text = str(value).strip().replace(",", "")
     if not text:
         return None
     negative = text.startswith("(-)") or (text.startswith("(") and text.endswith(")"))
     if negative:
         text = text.removeprefix("(-)").strip("() ")
-    number = float(text)
+    number = _finite(float(text), value)
     return -number if negative else number
+
+
+def _finite(number: float, value: Any) -> float:
+    """``number``, or ValueError for inf and NaN (``1e309``, ``"NaN"``): no amount is."""
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
 
 
 def to_flag(value: Any) -> bool | None:
@@ -124,6 +132,7 @@ class _Reader:
     def __init__(self, document: Mapping[str, Any], fields: Mapping[str, str]) -> None:
         if not isinstance(document, Mapping) or not isinstance(document.get("Header"), Mapping):
             raise FocusFieldError("document has no Header object")
+        check_storable(document)
         self.fields = fields
         self.header: Mapping[str, Any] = document["Header"]
         body = document.get("Body") or []
@@ -189,6 +198,38 @@ class _Reader:
                 }
             )
         return lines
+
+
+def check_storable(document: Any) -> None:
+    """Raise :class:`FocusFieldError` when ``document`` holds what PostgreSQL's jsonb and text
+    cannot store: a NUL character, a lone surrogate (``"\\ud800"``), or a non-finite number
+    (``1e309`` and ``NaN`` parse to inf and nan). Walks the document without recursion."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise FocusFieldError(f"{path or 'document'}: not a finite number ({value!r})")
+        elif isinstance(value, str):
+            _check_text(path, value)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                key_text = str(key)
+                _check_text(f"{path}/{key_text[:40]!r}", key_text)
+                stack.append((f"{path}/{key_text[:40]!r}", item))
+        elif isinstance(value, list | tuple):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+
+
+def _check_text(path: str, text: str) -> None:
+    if "\x00" in text:
+        raise FocusFieldError(f"{path or 'document'}: text holds a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FocusFieldError(
+            f"{path or 'document'}: text is not valid Unicode (a lone surrogate)"
+        ) from None
 
 
 def normalise_sales_order(document: Mapping[str, Any], fields: Mapping[str, str]) -> Record:

@@ -98,12 +98,29 @@ def fetch_documents(
                 f"{voucher_type} list row has no {doc_field!r} (canonical doc_no): {row!r}; "
                 "set FOCUS_FIELD_MAP if this tenant names it differently"
             )
+        doc_no = str(doc_no)
+        if not doc_no.isprintable() and not _valid_text(doc_no):
+            raise FocusFieldError(
+                f"{voucher_type} list row has a {doc_field!r} that is not valid text "
+                f"({doc_no!r}): a NUL or a lone surrogate; it cannot be asked for or stored"
+            )
         try:
-            document = client.screen(voucher_type, str(doc_no))
+            document = client.screen(voucher_type, doc_no)
         except FocusNotFoundError:
             log.warning("%s %s was listed but is gone; skipping it", voucher_type, doc_no)
             continue
         yield str(doc_no), document
+
+
+def _valid_text(text: str) -> bool:
+    """No NUL and no lone surrogate: text PostgreSQL and a URL can carry."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def pull_documents(

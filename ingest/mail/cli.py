@@ -16,7 +16,13 @@ def _warehouse_error(exc: Exception) -> typer.Exit:
     from pebble.db import redact
 
     lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    typer.echo(f"error: cannot reach the warehouse: {redact(lines[0])}", err=True)
+    typer.echo(
+        f"error: cannot reach the warehouse: {redact(lines[0])}. "
+        "Next: check that PostgreSQL is up (DATABASE_URL, or `pebble up` for the embedded "
+        "one), then run the same command again: batches that landed stay, the rest lands "
+        "once",
+        err=True,
+    )
     return typer.Exit(code=1)
 
 
@@ -47,6 +53,7 @@ def load(
     """Load messages and print a JSON summary; exit 0 when every message is accounted for."""
     import psycopg
 
+    from ingest.common.store import StoreFull
     from ingest.mail.sync import sync
     from pebble import db
 
@@ -56,6 +63,9 @@ def load(
             summary = sync(conn, paths, mailbox=mailbox, workers=workers)
     except psycopg.OperationalError as exc:
         raise _warehouse_error(exc) from None
+    except StoreFull as exc:
+        typer.echo(f"error [{exc.code}]: {exc}", err=True)
+        raise typer.Exit(code=1) from None
     _emit(summary)
     if not summary.accounted:
         raise typer.Exit(code=1)
@@ -74,6 +84,7 @@ def imap_pull(
     """Fetch new messages from IMAP (settings from MAIL_IMAP_*) and print a JSON summary."""
     import psycopg
 
+    from ingest.common.store import StoreFull
     from ingest.mail.client import ImapError
     from ingest.mail.settings import MailSettings
     from ingest.mail.sync import pull
@@ -87,8 +98,8 @@ def imap_pull(
         db.upgrade()
         with db.connect(autocommit=True) as conn:
             summary = pull(conn, settings, folders=folder or None, mailbox=mailbox)
-    except ImapError as exc:
-        typer.echo(f"error: {exc}", err=True)
+    except (ImapError, StoreFull) as exc:
+        typer.echo(f"error [{exc.code}]: {exc}", err=True)
         raise typer.Exit(code=1) from None
     except psycopg.OperationalError as exc:
         raise _warehouse_error(exc) from None

@@ -278,6 +278,15 @@ def iter_paths(
 class ImapError(Exception):
     """The IMAP server could not be reached, refused the login or answered an error."""
 
+    code = "IMAP_ERROR"
+
+
+class ImapConnectionLost(ImapError):
+    """The connection broke during a pull (dropped, reset, timed out). Batches landed before
+    it kept their UID cursor, so the next pull resumes after them."""
+
+    code = "IMAP_CONNECTION_LOST"
+
 
 def quote_folder(name: str) -> str:
     """A folder name as an IMAP quoted string (names may hold spaces and quotes)."""

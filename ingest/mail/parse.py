@@ -16,7 +16,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.header import decode_header
 from email.message import Message
@@ -31,6 +31,20 @@ DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 MAX_MIME_DEPTH = 32
 #: Longest body text kept per message; the rest is cut (and noted as a defect).
 MAX_BODY_CHARS = 200_000
+#: HTML fed to the text extractor per message; the rest is not parsed (noted as a defect).
+MAX_HTML_CHARS = 5 * MAX_BODY_CHARS
+#: Longest header value decoded (RFC 2047 decoding is quadratic in the number of
+#: encoded-words); subjects are stored cut to 2,000 characters anyway.
+MAX_HEADER_DECODE_CHARS = 16_384
+#: Longest Date value read (real dates are under 100 characters; the fuzzy fallback
+#: parser is slow on megabytes of digits).
+MAX_DATE_CHARS = 256
+_MAX_UTC_OFFSET = timedelta(hours=18)
+#: A Content-Type or Content-Disposition header longer than this, or with more parameters,
+#: refuses the message: the stdlib parses their parameters in quadratic time (a megabyte
+#: of ";" costs minutes), and no mailer writes such headers.
+MAX_CONTENT_HEADER_BYTES = 8192
+MAX_CONTENT_HEADER_PARAMS = 100
 
 #: Headers of which at least one must be present for the input to count as an email.
 _EMAIL_HEADERS = frozenset(
@@ -215,7 +229,10 @@ def _raw_header_text(value: str) -> str:
 
 
 def decode_header_value(value: str) -> str:
-    """Header text with RFC 2047 encoded-words decoded; never raises."""
+    """Header text with RFC 2047 encoded-words decoded; never raises. Only the first
+    :data:`MAX_HEADER_DECODE_CHARS` characters are read."""
+    if len(value) > MAX_HEADER_DECODE_CHARS:
+        value = value[:MAX_HEADER_DECODE_CHARS]
     value = _raw_header_text(value)
     if "=?" not in value:
         return _clean(value.strip())
@@ -311,7 +328,7 @@ def _addresses(raw_values: list[str]) -> list[tuple[str, str]]:
 def _parse_date(value: str | None) -> datetime | None:
     if not value:
         return None
-    value = _raw_header_text(value).strip()
+    value = _raw_header_text(value[:MAX_DATE_CHARS]).strip()
     cleaned = re.sub(r"\([^)]*\)", " ", value).strip()
     # "GMT+0530" is common and the stdlib would read it as GMT, losing the offset.
     cleaned = re.sub(r"\b(GMT|UTC|UT)\s*(?=[+-]\d{4})", "", cleaned)
@@ -335,6 +352,14 @@ def _sane_datetime(value: datetime) -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)  # "-0000" and zone-less dates: no better guess
     if not 1980 <= value.year <= 2100:
+        return None
+    try:
+        offset = value.utcoffset()
+    except ValueError:
+        return None
+    # Real zones are within 14 hours of UTC; "+9999" parses (dateutil) to an offset that
+    # no timezone can hold, and storing it would fail the whole batch.
+    if offset is None or abs(offset) > _MAX_UTC_OFFSET:
         return None
     return value
 
@@ -567,7 +592,14 @@ def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmai
     head = raw[:8192].split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
     if b"\x00" in head:
         raise Unparseable("binary data, not an email (NUL bytes in the header block)")
-    msg = message_from_bytes(raw, policy=compat32)
+    _check_content_headers(raw)
+    try:
+        msg = message_from_bytes(raw, policy=compat32)
+    except RecursionError:
+        # The stdlib parser recurses once per nested multipart or message/rfc822 part.
+        raise Unparseable(
+            "MIME parts nested too deep to parse (hundreds of levels; no mailer does that)"
+        ) from None
     headers = _Headers(msg)
     if not _EMAIL_HEADERS.intersection(headers.values):
         raise Unparseable("no email headers found")
@@ -609,7 +641,7 @@ def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmai
     if walk.plain:
         body = "\n\n".join(t.strip("\r\n") for t in walk.plain if t.strip())
     else:
-        body = "\n\n".join(html_to_text(h) for h in walk.html)
+        body = "\n\n".join(html_to_text(h) for h in _capped_html(walk))
     body = _clean(body.replace("\r\n", "\n"))
     if len(body) > MAX_BODY_CHARS:
         body = body[:MAX_BODY_CHARS]
@@ -638,6 +670,51 @@ def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmai
         parse_defects=_unique(walk.defects),
         size_bytes=size,
     )
+
+
+_CONTENT_HEADER = re.compile(rb"(?im)^content-(?:type|disposition)[ \t]*:")
+
+
+def _check_content_headers(raw: bytes) -> None:
+    """Raise :class:`Unparseable` for a Content-Type or Content-Disposition header (folded
+    lines included) over :data:`MAX_CONTENT_HEADER_BYTES` or with more than
+    :data:`MAX_CONTENT_HEADER_PARAMS` parameters, anywhere in the message."""
+    for match in _CONTENT_HEADER.finditer(raw):
+        start = pos = match.end()
+        limit = start + MAX_CONTENT_HEADER_BYTES
+        while True:
+            end = raw.find(b"\n", pos, limit + 1)
+            if end < 0:
+                end = min(len(raw), limit + 1)
+                break
+            if raw[end + 1 : end + 2] not in (b" ", b"\t"):
+                break
+            pos = end + 1
+        name = match.group(0).rstrip(b": \t").decode("ascii", "replace")
+        if end - start > MAX_CONTENT_HEADER_BYTES:
+            raise Unparseable(
+                f"a {name} header is longer than {MAX_CONTENT_HEADER_BYTES} bytes "
+                "(refused: no mailer writes one, and parsing it costs minutes)"
+            )
+        if raw.count(b";", start, end) > MAX_CONTENT_HEADER_PARAMS:
+            raise Unparseable(
+                f"a {name} header has more than {MAX_CONTENT_HEADER_PARAMS} parameters "
+                "(refused: no mailer writes one, and parsing it costs minutes)"
+            )
+
+
+def _capped_html(walk: _Walk) -> list[str]:
+    """The HTML parts, cut to :data:`MAX_HTML_CHARS` altogether (a defect notes the cut)."""
+    left = MAX_HTML_CHARS
+    out: list[str] = []
+    for html in walk.html:
+        if len(html) > left:
+            out.append(html[:left])
+            walk.defects.append("HtmlTruncated")
+            break
+        out.append(html)
+        left -= len(html)
+    return out
 
 
 def _unique(values) -> list[str]:  # noqa: ANN001 - any iterable of str

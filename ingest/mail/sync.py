@@ -24,6 +24,7 @@ from ingest.common.rejects import locator_digest
 from ingest.common.report import LandReport
 from ingest.mail.client import (
     FETCH_BYTES,
+    ImapConnectionLost,
     ImapError,
     RawMessage,
     connect,
@@ -211,8 +212,15 @@ def pull(
                 run_id=run_id,
             )
             report.add(part, folder)
-    except imaplib.IMAP4.abort as exc:
-        raise ImapError(f"IMAP connection lost: {exc}") from None
+    except (imaplib.IMAP4.abort, ConnectionError, TimeoutError) as exc:
+        # A reset or a timeout arrives as a bare OSError from the socket, not as imaplib's
+        # abort: both mean the same, and both leave every landed batch with its cursor.
+        raise ImapConnectionLost(
+            f"IMAP connection to {settings.imap_host}:{settings.port} lost: {exc}. Next: "
+            "check the server and the network, then pull again (`pebble mail imap-pull`): "
+            "each batch landed with its UID cursor, so it resumes where it stopped, "
+            "nothing twice"
+        ) from None
     except imaplib.IMAP4.error as exc:
         raise ImapError(f"IMAP error: {exc}") from None
     finally:

@@ -432,10 +432,18 @@ def _xlsx_rows(source: SourceFile) -> Iterator[tuple[int, list[str | None]]]:
 
 def _sheet_values(path: Path, name: str) -> Iterator[tuple[int, tuple[object, ...]]]:
     import openpyxl  # imported here: CSV loads and the CLI's import should not pay for it
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+        raise PreleadFileError(f"{name}: not a readable XLSX workbook ({exc})") from None
+    except InvalidFileException:  # a workbook under another name (.csv): openpyxl goes by it
+        raise PreleadFileError(
+            f"{name}: an XLSX workbook saved under a {path.suffix or 'different'} name; "
+            "rename it .xlsx"
+        ) from None
+    except _UNREADABLE_MEMBER as exc:
         raise PreleadFileError(f"{name}: not a readable XLSX workbook ({exc})") from None
     try:
         if not workbook.worksheets:
@@ -449,9 +457,15 @@ def _sheet_values(path: Path, name: str) -> Iterator[tuple[int, tuple[object, ..
         except (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as exc:
             # SyntaxError covers the XML parsers' errors for a damaged sheet.
             raise PreleadFileError(f"{name}: the worksheet is damaged ({exc})") from None
+        except _UNREADABLE_MEMBER as exc:
+            raise PreleadFileError(f"{name}: the worksheet cannot be read ({exc})") from None
     finally:
         workbook.close()
 
+
+#: What ``zipfile`` raises for a member it cannot inflate: an encrypted one (RuntimeError,
+#: "password required") or one packed with a method it lacks (NotImplementedError).
+_UNREADABLE_MEMBER = (RuntimeError, NotImplementedError)
 
 #: XML parts of a workbook whose text is capped (everything openpyxl parses).
 _XML_PARTS = re.compile(r"\.(xml|rels|vml)$", re.IGNORECASE)
@@ -483,7 +497,7 @@ def _capped_workbook(
             _write_capped(archive, copy, budget, marker.encode("ascii"))
     except LimitExceeded as exc:
         raise PreleadFileError(f"{name}: {exc} (PRELEAD_XLSX_* limits)") from None
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, *_UNREADABLE_MEMBER) as exc:
         raise PreleadFileError(f"{name}: not a readable XLSX workbook ({exc})") from None
     return copy, marker
 

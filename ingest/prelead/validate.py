@@ -126,7 +126,9 @@ def make_row_validator(
     batch: str, columns: ColumnMap
 ) -> Callable[[int, list[str | None]], ValidatedRow]:
     """A function validating rows of a file with this column map into :class:`ValidatedRow`."""
-    extra_columns = columns.extra
+    # A header is a cell too: an extra column named "=HYPERLINK(...)" keeps its name
+    # behind the same apostrophe as a formula cell.
+    extra_columns = [(_neutral_name(name), position) for name, position in columns.extra]
     batch_prefix = copy_text(batch) + "\t"
     # A field the file lacks reads index `width`: the None every row is padded with.
     width = len(columns.headers)
@@ -322,9 +324,15 @@ def make_row_validator(
     return validate
 
 
+def _neutral_name(name: str) -> str:
+    """A column name as stored in ``extra``: with a leading apostrophe when a spreadsheet
+    would run it as a formula."""
+    return "'" + name if name[:1] in FORMULA_TRIGGERS else name
+
+
 def _column_names(columns: ColumnMap) -> dict[int, str]:
     """Cell index -> the name a reason uses: the lead field, else ``extra.<header>``."""
-    names = {index: f"extra.{name}" for name, index in columns.extra}
+    names = {index: f"extra.{_neutral_name(name)}" for name, index in columns.extra}
     names.update({index: field for field, index in columns.fields.items()})
     return names
 

@@ -48,7 +48,9 @@ def _fail(exc: Exception) -> typer.Exit:
         typer.echo(f"error [{exc.code}]: {exc}", err=True)
         return typer.Exit(code=5)  # 2 is taken by usage errors
     if isinstance(exc, TallyResponseError):
-        typer.echo(f"error [{exc.code}]: Tally answered: {exc.message}", err=True)
+        typer.echo(
+            f"error [{exc.code}]: Tally answered: {exc.message}. Next: {exc.next_step}", err=True
+        )
         return typer.Exit(code=3)
     if isinstance(exc, TallyParseError):
         typer.echo(f"error [{exc.code}]: {exc}", err=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
@@ -67,6 +68,8 @@ def _split_number(text: str | None) -> tuple[float | None, str]:
         return None, ""
     negative, digits, rest = match.groups()
     number = float(digits.replace(",", "") if "," in digits else digits)
+    if not math.isfinite(number):  # hundreds of digits: no amount or quantity is that large
+        raise ValueError(f"number out of range: {text[:40]!r}...")
     if rest:
         marker = rest[:2].lower()
         if marker in ("dr", "cr") and (len(rest) == 2 or not rest[2].isalpha()):
@@ -84,10 +87,19 @@ def parse_number(text: str | None) -> float | None:
     return _split_number(text)[0]
 
 
+#: Tally's ids (MasterID, AlterID) land in bigint columns.
+_BIGINT_MAX = (1 << 63) - 1
+
+
 def parse_int(text: str | None) -> int | None:
-    """A space-padded integer such as ``" 22"``; None when empty."""
+    """A space-padded integer such as ``" 22"``; None when empty. Raises ValueError for a
+    value outside PostgreSQL's bigint range."""
     number = parse_number(text)
-    return None if number is None else int(number)
+    if number is None:
+        return None
+    if abs(number) > _BIGINT_MAX:
+        raise ValueError(f"integer out of range: {(text or '')[:40]!r}")
+    return int(number)
 
 
 def parse_quantity(text: str | None) -> tuple[float | None, str | None]:
@@ -615,6 +627,11 @@ def iter_records(
     for elem in iter_elements(source, tags=(tag,)):
         try:
             record = build(elem)
+            if tag != "VOUCHER" and not (
+                record.get("guid") or record.get("master_id") is not None or record.get("name")
+            ):
+                # nothing to key it by (ingest.tally.land.record_key): refused, not guessed
+                raise ValueError("the object has neither GUID, MasterID nor name")
         except ValueError as exc:
             if on_reject is None:
                 label = (
