@@ -7,6 +7,7 @@ with a reason; a re-run adds nothing.
 import dagster as dg
 
 from ingest.common.report import LandReport
+from ingest.common.store import StoreFull
 from ingest.mail.client import ImapError
 from orchestration.drops import ledger_outcome, prepare_run, scan, transient_only
 from orchestration.landing import LANDING_RETRY, landing_asset
@@ -78,9 +79,11 @@ raw_emails = landing_asset(
     source="mail",
     name="raw_emails",
     tables=TABLES,
-    sync=transient_only(sync_mail, passthrough=(ImapError,)),
+    sync=transient_only(sync_mail, passthrough=(ImapError, StoreFull)),
     config=MailLoadConfig,
-    typed_errors=(ImapError,),
+    # a full attachment store: ATTACHMENT_STORE_FULL with its next step, not retried (the
+    # disk stays full until someone frees it; the next run lands the rest exactly once)
+    typed_errors=(ImapError, StoreFull),
     retry_policy=LANDING_RETRY,
     description="Every input message is stored, recognised as a duplicate, or rejected "
     "with a reason (raw.rejects); a re-run adds nothing.",
