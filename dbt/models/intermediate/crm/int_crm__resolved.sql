@@ -18,9 +18,11 @@
     A mail sender founds nothing. After its own GSTIN/PAN/CIN (checksum-valid, stated in
     its own text), it joins a company by: email (the exact address), phone (a mobile
     number it writes is on exactly one company's records), domain (on exactly one
-    company's Tally/Focus records; a lead's domain never links mail), or signature (a line
-    of its own text is the name of exactly one company - among those sharing the domain,
-    or anywhere when no ERP record has the domain, as with free mail). Signals that
+    company's Tally/Focus records; a lead's domain never links mail), document (the
+    orders, invoices and QC batches of ours it quotes in its subject or own text are all
+    one company's Focus RT customer's), or signature (a line of its own text, or a part of
+    a subject, is the name of exactly one company - among those sharing the domain, or
+    anywhere when no ERP record has the domain, as with free mail). Signals that
     disagree, or an identity stated that no company has, leave the sender unresolved.
 
     Keys are derived from the identifier, never from a row number or a load order, so a
@@ -29,6 +31,12 @@
     name (two companies) decides nothing: a mail sender stays unresolved rather than guess.
     Manual merges and splits (ops.company_merges) are applied on top, in crm_company_sources.
 #}
+
+-- A table: the rules' answer is read by crm_company_sources and its tests. Nested loops off:
+-- every join here is an equality on a CTE with no index, and the planner, guessing one row
+-- for each filtered CTE ("senders", "keyed_1"), otherwise rescans whole CTEs per row
+-- (62 s at demo scale 10 instead of seconds).
+{{ config(materialized='table', pre_hook="set local enable_nestloop = off") }}
 
 with records as (
     select
@@ -76,6 +84,16 @@ company_cins as (
     where creates_company and cin is not null and pan is null and manual_company_key is null
 ),
 
+-- each record's smallest GSTIN that another record shares (one join, not a subquery per
+-- record)
+record_shared_gstins as (
+    select r.source_system, r.source_id, min(g) as gstin
+    from records as r
+    cross join lateral unnest(r.gstins) as g
+    join shared_gstins as s on s.gstin = g
+    group by r.source_system, r.source_id
+),
+
 by_identifier as (
     select
         r.*,
@@ -87,17 +105,13 @@ by_identifier as (
         end as company_key,
         case
             when r.manual_company_key is not null then 'manual'
-            when p.pan is not null and exists (
-                select 1 from unnest(r.gstins) as g join shared_gstins as s on s.gstin = g
-            ) then 'gstin'
+            when p.pan is not null and sg.gstin is not null then 'gstin'
             when p.pan is not null then 'pan'
             when cp.pan is not null or cc.cin is not null then 'cin'
         end as rule,
         case
             when r.manual_company_key is not null then null
-            when p.pan is not null and exists (
-                select 1 from unnest(r.gstins) as g join shared_gstins as s on s.gstin = g
-            ) then (select min(g) from unnest(r.gstins) as g join shared_gstins as s on s.gstin = g)
+            when p.pan is not null and sg.gstin is not null then sg.gstin
             when p.pan is not null then p.pan
             else r.cin
         end as matched_on
@@ -105,6 +119,8 @@ by_identifier as (
     left join company_pans as p on p.pan = r.pan
     left join cin_pans as cp on cp.cin = r.cin and r.pan is null
     left join company_cins as cc on cc.cin = r.cin and r.pan is null
+    left join record_shared_gstins as sg
+      on sg.source_system = r.source_system and sg.source_id = r.source_id
 ),
 
 keyed_1 as (select * from by_identifier where company_key is not null),
@@ -121,6 +137,18 @@ names_1 as (
     select name_norm, state_code, min(company_key) as company_key from keyed_1
     where name_norm is not null and state_code is not null
     group by name_norm, state_code having count(distinct company_key) = 1
+),
+-- the names each company's records carry, and the addresses and domains above under them
+company_names_1 as (
+    select distinct company_key, name_norm from keyed_1 where name_norm is not null
+),
+named_emails_1 as (
+    select e.email, e.company_key, n.name_norm
+    from emails_1 as e join company_names_1 as n using (company_key)
+),
+named_domains_1 as (
+    select d.email_domain, d.company_key, n.name_norm
+    from domains_1 as d join company_names_1 as n using (company_key)
 ),
 
 -- records that found no PAN or CIN but found a company (Tally ledgers without GSTIN, leads)
@@ -148,10 +176,9 @@ keyed_2 as (
     from by_identifier as r
     -- a record that founds companies (a lead, a ledger) joins by address or domain only under
     -- the company's own name: lead lists put sister firms and strangers on one domain
-    left join emails_1 as e on e.email = r.email and exists (
-        select 1 from keyed_1 as k where k.company_key = e.company_key and k.name_norm = r.name_norm)
-    left join domains_1 as d on d.email_domain = r.email_domain and exists (
-        select 1 from keyed_1 as k where k.company_key = d.company_key and k.name_norm = r.name_norm)
+    left join named_emails_1 as e on e.email = r.email and e.name_norm = r.name_norm
+    left join named_domains_1 as d
+      on d.email_domain = r.email_domain and d.name_norm = r.name_norm
     left join names_1 as n on n.name_norm = r.name_norm and n.state_code = r.state_code
     where r.company_key is null and r.creates_company
 ),
@@ -197,70 +224,166 @@ names_12 as (
 
 -- mail senders (and anything else that founds nothing) join a company or stay unresolved.
 -- Each signal names a company or nothing: the exact address, a mobile number in the
--- sender's own text, the domain (ERP only), the signature's company line among the
--- companies sharing the domain, or anywhere when the domain says nothing (free mail).
+-- sender's own text, the domain (ERP only), our documents it quotes (one company's), the
+-- signature's company line (or a subject's part) among the companies sharing the domain,
+-- or anywhere when the domain says nothing (free mail).
 -- A sender whose signals disagree, who states a GSTIN or PAN no company has, or a CIN
 -- other than the company's (someone else's firm on a near-namesake's domain), stays
--- unresolved.
-mail_signals as (
+-- unresolved. Each signal is one aggregate over all senders, joined back by the sender.
+senders as materialized (
+    select * from by_identifier
+    where company_key is null and not creates_company and pan is null
+),
+
+-- what each sender states, one row per value (unnested once, then joined by equality: a
+-- join inside the unnest would rescan the companies' CTE per sender)
+sender_phone_values as materialized (
+    select s.source_system, s.source_id, x as phone
+    from senders as s cross join lateral unnest(s.phones) as x
+),
+sender_name_values as materialized (
+    select s.source_system, s.source_id, s.email_domain, x as name_norm
+    from senders as s cross join lateral unnest(s.stated_names) as x
+),
+sender_document_values as materialized (
+    select s.source_system, s.source_id, c.customer_code
+    from senders as s
+    join {{ ref('int_crm__source_records') }} as r
+      on r.source_system = s.source_system and r.source_id = s.source_id
+    cross join lateral unnest(r.document_customers) as c (customer_code)
+),
+
+-- the sender's mobile numbers on exactly one company's records
+sender_phones as (
+    select v.source_system, v.source_id,
+           min(p.company_key) as company_key, min(v.phone) as phone
+    from sender_phone_values as v
+    join phones_12 as p on p.phone = v.phone
+    group by v.source_system, v.source_id
+    having count(distinct p.company_key) = 1
+),
+
+-- the sender's own lines that are a company's name, with that company
+sender_names as (
+    select distinct v.source_system, v.source_id, v.email_domain, v.name_norm, n.company_key
+    from sender_name_values as v
+    join names_12 as n on n.name_norm = v.name_norm
+),
+
+-- ...naming exactly one of the companies on the sender's (ERP) domain
+sender_domain_names as (
+    select sn.source_system, sn.source_id, min(sn.company_key) as company_key
+    from sender_names as sn
+    join erp_domains as ed
+      on ed.company_key = sn.company_key and ed.email_domain = sn.email_domain
+    group by sn.source_system, sn.source_id
+    having count(distinct sn.company_key) = 1
+),
+
+-- ...naming exactly one company anywhere (used when no ERP record has the domain)
+sender_any_names as (
+    select source_system, source_id, min(company_key) as company_key
+    from sender_names
+    group by source_system, source_id
+    having count(distinct company_key) = 1
+),
+
+-- the Focus RT customers whose documents (orders, invoices, QC batches) the sender quotes,
+-- all of them one company's
+focus_customers_12 as (
+    select source_id as customer_code, company_key from keyed_12 where source_system = 'focus'
+),
+sender_documents as (
+    select v.source_system, v.source_id,
+           min(f.company_key) as company_key, min(v.customer_code) as customer_code
+    from sender_document_values as v
+    join focus_customers_12 as f on f.customer_code = v.customer_code
+    group by v.source_system, v.source_id
+    having count(distinct f.company_key) = 1
+),
+
+known_erp_domains as (
+    select distinct email_domain from erp_domains
+),
+
+mail_signals as materialized (
     select
         r.source_system, r.source_id, r.name, r.name_norm, r.state_code, r.gstins, r.pan,
         r.cin, r.email, r.email_domain, r.creates_company, r.manual_company_key,
         r.phones, r.stated_names,
         e.company_key                                           as by_email,
-        (select min(p.company_key) from unnest(r.phones) as x
-         join phones_12 as p on p.phone = x
-         having count(distinct p.company_key) = 1)             as by_phone,
+        sp.company_key                                          as by_phone,
+        sp.phone                                                as matched_phone,
         d.company_key                                           as by_domain,
-        (select min(n.company_key) from unnest(r.stated_names) as x
-         join names_12 as n on n.name_norm = x
-         join erp_domains as ed
-           on ed.company_key = n.company_key and ed.email_domain = r.email_domain
-         having count(distinct n.company_key) = 1)             as by_domain_name,
-        case when not exists (
-            select 1 from erp_domains as ed where ed.email_domain = r.email_domain
-        ) then (select min(n.company_key) from unnest(r.stated_names) as x
-                join names_12 as n on n.name_norm = x
-                having count(distinct n.company_key) = 1)
-        end                                                     as by_name
-    from by_identifier as r
+        sd.company_key                                          as by_document,
+        sd.customer_code                                        as matched_customer,
+        sdn.company_key                                         as by_domain_name,
+        case when ked.email_domain is null then san.company_key end as by_name
+    from senders as r
     left join emails_12 as e on e.email = r.email
     left join domains_erp as d on d.email_domain = r.email_domain
-    where r.company_key is null and not r.creates_company
-      and r.pan is null
+    left join sender_phones as sp
+      on sp.source_system = r.source_system and sp.source_id = r.source_id
+    left join sender_documents as sd
+      on sd.source_system = r.source_system and sd.source_id = r.source_id
+    left join sender_domain_names as sdn
+      on sdn.source_system = r.source_system and sdn.source_id = r.source_id
+    left join sender_any_names as san
+      on san.source_system = r.source_system and san.source_id = r.source_id
+    left join known_erp_domains as ked on ked.email_domain = r.email_domain
+),
+
+mail_decided as (
+    select
+        *,
+        coalesce(by_email, by_phone, by_domain, by_document, by_domain_name, by_name)
+                                                                as company_key
+    from mail_signals
+),
+
+-- the signature line that named the company (the smallest, when several did)
+decided_names as (
+    select m.source_system, m.source_id, min(sn.name_norm) as name_norm
+    from mail_decided as m
+    join sender_names as sn
+      on sn.source_system = m.source_system and sn.source_id = m.source_id
+     and sn.company_key = m.company_key
+    group by m.source_system, m.source_id
 ),
 
 keyed_3 as (
     select
-        source_system, source_id, name, name_norm, state_code, gstins, pan, cin, email,
-        email_domain, creates_company, manual_company_key, phones, stated_names,
-        coalesce(by_email, by_phone, by_domain, by_domain_name, by_name) as company_key,
+        m.source_system, m.source_id, m.name, m.name_norm, m.state_code, m.gstins, m.pan,
+        m.cin, m.email, m.email_domain, m.creates_company, m.manual_company_key, m.phones,
+        m.stated_names,
+        m.company_key,
         case
-            when by_email is not null then 'email'
-            when by_phone is not null then 'phone'
-            when by_domain is not null then 'domain'
+            when m.by_email is not null then 'email'
+            when m.by_phone is not null then 'phone'
+            when m.by_domain is not null then 'domain'
+            when m.by_document is not null then 'document'
             else 'signature'
         end                                                     as rule,
         case
-            when by_email is not null then email
-            when by_phone is not null then (
-                select min(x) from unnest(phones) as x
-                join phones_12 as p on p.phone = x and p.company_key = by_phone)
-            when by_domain is not null then email_domain
-            else (select min(x) from unnest(stated_names) as x
-                  join names_12 as n on n.name_norm = x
-                   and n.company_key = coalesce(by_domain_name, by_name))
+            when m.by_email is not null then m.email
+            when m.by_phone is not null then m.matched_phone
+            when m.by_domain is not null then m.email_domain
+            when m.by_document is not null then m.matched_customer
+            else dn.name_norm
         end                                                     as matched_on
-    from mail_signals
-    where coalesce(by_email, by_phone, by_domain, by_domain_name, by_name) is not null
+    from mail_decided as m
+    left join decided_names as dn
+      on dn.source_system = m.source_system and dn.source_id = m.source_id
+    where m.company_key is not null
       and not exists (
         select 1 from cins_12 as c
-        where c.company_key = coalesce(by_email, by_phone, by_domain, by_domain_name, by_name)
-          and c.cin <> mail_signals.cin
+        where c.company_key = m.company_key and c.cin <> m.cin
       )
       and (
         select count(distinct k)
-        from unnest(array[by_email, by_phone, by_domain, by_domain_name, by_name]) as k
+        from unnest(array[
+            m.by_email, m.by_phone, m.by_domain, m.by_document, m.by_domain_name, m.by_name
+        ]) as k
       ) = 1
 ),
 
@@ -283,6 +406,7 @@ select
         when 'email' then 0.9
         when 'phone' then 0.85
         when 'domain' then 0.8
+        when 'document' then 0.8
         when 'signature' then 0.75
         else 0.7
     end::numeric(3, 2) as score,

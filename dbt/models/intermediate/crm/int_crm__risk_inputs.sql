@@ -22,6 +22,9 @@
     mart reads the CRM master, so there is no cycle.
 #}
 
+-- a table: its inputs scan receivables, payments and QC; crm_companies and the tests read it
+{{ config(materialized='table') }}
+
 with sources as (
     select * from {{ ref('crm_company_sources') }}
 ),
@@ -86,7 +89,9 @@ billed as (
         invoice_date,
         sum(amount_inr) over (
             partition by party_key order by invoice_date, invoice_no
-        )                                                           as billed_through_inr
+        )                                                           as billed_through_inr,
+        -- one row per invoice row, for the aggregate below (the number alone may repeat)
+        row_number() over (order by party_key, invoice_date, invoice_no)   as billed_row
     from {{ ref('int_erp__invoices') }}
 ),
 
@@ -100,13 +105,16 @@ paid as (
     from {{ ref('int_erp__payments') }}
 ),
 
+-- the first payment date whose running total covers the invoice: a join on the party
+-- (hashed), not a subquery per invoice that rescans every party's payments
 settled as (
     select
         b.invoice_no,
-        (select min(p.paid_on) from paid as p
-         where p.party_key = b.party_key and p.paid_through_inr >= b.billed_through_inr
-        ) - b.invoice_date                                          as days_to_pay
+        min(p.paid_on) - b.invoice_date                             as days_to_pay
     from billed as b
+    left join paid as p
+      on p.party_key = b.party_key and p.paid_through_inr >= b.billed_through_inr
+    group by b.billed_row, b.invoice_no, b.invoice_date
 ),
 
 payment_days as (

@@ -8,6 +8,9 @@
     a mail sender only joins one (newsletters and tender portals are not customers).
 #}
 
+-- a table: seven models read it, and its mail part scans every message body with regexes
+{{ config(materialized='table') }}
+
 with tally_activity as (
     select company, min(occurred_at) as first_at, max(occurred_at) as last_at
     from {{ ref('stg_tally__vouchers') }}
@@ -34,6 +37,7 @@ tally as (
         {{ crm_state_code('l.state') }}                         as stated_state_code,
         null::text[]                                            as stated_phones,
         null::text[]                                            as stated_names,
+        null::text[]                                            as document_customers,
         true                                                    as creates_company,
         null::text                                              as manual_company_key,
         a.first_at                                              as first_activity_at,
@@ -67,6 +71,7 @@ focus as (
         null::text                                              as stated_state_code,
         null::text[]                                            as stated_phones,
         null::text[]                                            as stated_names,
+        null::text[]                                            as document_customers,
         true                                                    as creates_company,
         null::text                                              as manual_company_key,
         min(occurred_at)                                        as first_activity_at,
@@ -76,12 +81,32 @@ focus as (
     group by customer_code
 ),
 
+-- our documents (Focus RT orders, invoices and the QC batches made against an order) and
+-- the customer each was made for
+focus_document_customers as (
+    select distinct document_no, customer_code
+    from (
+        select upper(sales_order_no) as document_no, customer_code
+        from {{ ref('stg_focus__sales_orders') }}
+        union all
+        select upper(invoice_no), customer_code
+        from {{ ref('stg_focus__invoices') }}
+        union all
+        select upper(q.batch_no), o.customer_code
+        from {{ ref('stg_focus__qc_inspections') }} as q
+        join {{ ref('stg_focus__sales_orders') }} as o on o.sales_order_no = q.sales_order_no
+    ) as d
+    where nullif(customer_code, '') is not null
+      and length(document_no) >= 5 and document_no !~ '^[0-9]+$'
+),
+
 -- what the sender wrote, without quoted or forwarded text (another firm's GSTIN or ours)
 mail_messages as (
     select
         from_address,
         from_name,
         sent_at,
+        coalesce(subject, '')                                   as subject,
         regexp_replace(
             regexp_replace(
                 coalesce(body_text, ''),
@@ -135,6 +160,26 @@ mail_stated as (
     cross join lateral regexp_split_to_table(m.own_text, '\s*\n\s*') as l(line)
     where length(trim(l.line)) between 4 and 80
       and {{ crm_normalise_name('l.line') }} is not null
+    union all
+    -- ...and every part of the subject ("P.O. No. 698 - Kalpataru Plastics Industries"),
+    -- where people name their firm as often as in a signature
+    select distinct m.from_address, 'name', {{ crm_normalise_name('s.part') }}
+    from mail_messages as m
+    cross join lateral regexp_split_to_table(
+        m.subject, '\s*(\s[-|]\s|:)\s*') as s(part)
+    where length(trim(s.part)) between 4 and 80
+      and {{ crm_normalise_name('s.part') }} is not null
+    union all
+    -- one of our documents the sender quotes (an order, an invoice, a QC batch, matched
+    -- exactly, case aside), as the Focus RT customer it was made for: a word of the subject
+    -- or the sender's own text that is a document number. Numbers of digits alone are left
+    -- out (an amount or a phone number could equal one).
+    select distinct m.from_address, 'document', d.customer_code
+    from mail_messages as m
+    cross join lateral regexp_matches(
+        m.subject || E'\n' || m.own_text, '[A-Za-z0-9][A-Za-z0-9/-]*[0-9][A-Za-z0-9/-]*', 'g'
+    ) as t
+    join focus_document_customers as d on d.document_no = upper(t[1])
 ),
 
 mail_ids as (
@@ -152,7 +197,9 @@ mail_ids as (
             then min(value) filter (where kind = 'cin')
         end                                                     as cin,
         array_agg(distinct value order by value) filter (where kind = 'phone') as phones,
-        array_agg(distinct value order by value) filter (where kind = 'name')  as names
+        array_agg(distinct value order by value) filter (where kind = 'name')  as names,
+        array_agg(distinct value order by value) filter (where kind = 'document')
+                                                                as document_customers
     from mail_stated
     group by from_address
 ),
@@ -173,6 +220,7 @@ mail as (
         null::text                                              as stated_state_code,
         min(mi.phones)                                          as stated_phones,
         min(mi.names)                                           as stated_names,
+        min(mi.document_customers)                              as document_customers,
         false                                                   as creates_company,
         null::text                                              as manual_company_key,
         min(m.sent_at)                                          as first_activity_at,
@@ -200,6 +248,7 @@ prelead as (
         r.state_code                                            as stated_state_code,
         null::text[]                                            as stated_phones,
         null::text[]                                            as stated_names,
+        null::text[]                                            as document_customers,
         true                                                    as creates_company,
         -- "this lead is a company we know" (PreleadMerged) is a person's decision: it wins
         case when d.decision = 'merged' then d.merged_into end  as manual_company_key,
@@ -256,5 +305,7 @@ select
         where d ~ '^(91|0)?[6-9][0-9]{9}$'
     ))                                                          as phones,
     -- a sender's own lines, normalised as names (empty for other systems)
-    coalesce(stated_names, '{}'::text[])                        as stated_names
+    coalesce(stated_names, '{}'::text[])                        as stated_names,
+    -- the Focus RT customers of the documents a sender quotes (empty for other systems)
+    coalesce(document_customers, '{}'::text[])                  as document_customers
 from unioned

@@ -2,6 +2,13 @@
 -- (an invoice is the dispatch document there) and Tally sales vouchers and delivery notes.
 -- Tally mirrors Focus invoices under the same number, so a Tally voucher whose number is a
 -- Focus invoice is the same dispatch and is dropped: each dispatch counts once.
+--
+-- A table: four models read it. The planner cannot estimate the voucher-class filter (a CASE
+-- in stg_tally__vouchers: it guesses one voucher of thousands) and then pairs every voucher
+-- with every line in a nested loop, quadratic in the vouchers (5 s at demo scale 1); hash and
+-- merge joins do not care about that guess, so nested loops are off for this model alone.
+{{ config(materialized='table', pre_hook="set local enable_nestloop = off") }}
+
 with focus_invoices as (
     select * from {{ ref('stg_focus__invoices') }}
 ),

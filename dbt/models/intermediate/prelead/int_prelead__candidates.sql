@@ -29,7 +29,9 @@
     orders a lead's candidates the same way.
 #}
 
-{{ config(materialized='table') }}
+-- work_mem: the candidate pairs' trigrams (millions of rows at demo scale 10) are sorted
+-- and counted with less spilling to temporary files
+{{ config(materialized='table', pre_hook="set local work_mem = '128MB'") }}
 
 {% set threshold = var('prelead_name_similarity', 0.7) %}
 
@@ -101,12 +103,13 @@ variants as (
             name_trigrams,
             array_agg(record_id order by record_id)                 as record_ids
         from (
+            -- the trigrams once per record (a filter on their cardinality computed them
+            -- again); a name with no core has none
             select company_key, name, record_id,
                    {{ trigrams(prelead_name_core('name')) }}        as name_trigrams
             from records
-            where source_system <> 'mail'
+            where source_system <> 'mail' and {{ prelead_name_core('name') }} is not null
         ) as named
-        where cardinality(name_trigrams) > 0
         group by company_key, name_trigrams
     ) as distinct_names
 ),
@@ -133,7 +136,7 @@ token_frequency as (
 ),
 
 lead_prefix as (
-    select name_id, token, n
+    select name_id, token, n, pos
     from (
         select t.name_id, t.token, t.n,
                row_number() over (
@@ -146,7 +149,7 @@ lead_prefix as (
 ),
 
 variant_prefix as (
-    select variant_id, token, n
+    select variant_id, token, n, pos
     from (
         select t.variant_id, t.token, t.n,
                row_number() over (partition by t.variant_id order by f.frequency, t.token) as pos
@@ -157,11 +160,31 @@ variant_prefix as (
 ),
 
 -- materialized: joined the other way round, the planner pairs every lead trigram with
--- every CRM trigram first
+-- every CRM trigram first. Three filters drop pairs that cannot reach the threshold t
+-- before their trigrams are compared (all exact, as in PPJoin; J >= t needs
+-- t / (1 + t) * (n_a + n_b) shared trigrams, multiplied out below so that numeric division
+-- never rounds a pair at exactly t away):
+--   size      t * n_a <= n_b <= n_a / t;
+--   position  the first trigram two sets share, at positions i and j of the global order,
+--             leaves at most 1 + min(n_a - i, n_b - j) shared (it is in both prefixes);
+--   prefix    every shared trigram up to the earlier of the two prefixes' last trigrams is
+--             in both prefixes, so at most (shared in the prefixes) + max(n_a - p_a,
+--             n_b - p_b) are shared, p being the prefix lengths.
+-- At demo scale 10 namesakes ("Sri Venkateswara ...") otherwise made 1.5 million pairs.
 pairs as materialized (
-    select distinct lp.name_id, vp.variant_id, lp.n as lead_n, vp.n as variant_n
+    select lp.name_id, vp.variant_id, lp.n as lead_n, vp.n as variant_n
     from lead_prefix as lp
     join variant_prefix as vp using (token)
+    where vp.n >= {{ threshold }} * lp.n
+      and lp.n >= {{ threshold }} * vp.n
+    group by lp.name_id, vp.variant_id, lp.n, vp.n
+    having bool_or(
+            (1 + {{ threshold }}) * (1 + least(lp.n - lp.pos, vp.n - vp.pos))
+            >= {{ threshold }} * (lp.n + vp.n))
+       and (1 + {{ threshold }}) * (count(*) + greatest(
+                lp.n - least(lp.n, {{ trigram_prefix_length('lp.n', threshold) }}),
+                vp.n - least(vp.n, {{ trigram_prefix_length('vp.n', threshold) }})))
+            >= {{ threshold }} * (lp.n + vp.n)
 ),
 
 pair_tokens as materialized (
