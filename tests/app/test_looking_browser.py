@@ -75,7 +75,8 @@ def test_sales_finds_a_company_by_gstin_in_a_browser(
     )
     search.fill(company_support.GSTIN_KA)
     page.get_by_role("button", name="Search").click()
-    page.get_by_role("button", name="Open").first.click()
+    # the page's "Open" button (the select box's own toggle is also named "open")
+    page.locator(".st-key-company_open button").click()
     # the name carries HTML and Markdown: shown as the characters they are
     name = page.locator('[data-testid="stText"]', has_text=company_support.NAME)
     expect(name.first).to_be_visible(timeout=60_000)

@@ -96,7 +96,11 @@ def test_materialize_twice_gives_same_rows(platform_env: str, small_world: Path)
         "ml/email_predictions",
         "marts/email_cards",
     } <= set(first.assets)
-    assert first.checks and first.checks_failed == 0, first.checks
+    # every check passes but the QC alert check, which warns (never blocks) while the world
+    # holds unacknowledged alerts: the demo world has some by design
+    failed = {name: c for name, c in first.checks.items() if not c["passed"]}
+    assert first.checks and set(failed) <= {"marts/qc_alerts:qc_alerts_acknowledged"}, failed
+    assert all(c["severity"] == "WARN" for c in failed.values()), failed
 
     counts = _counts(platform_env)
     world_sales = len(list((small_world / "mail" / "maildir" / "sales").glob("*/*")))
