@@ -18,16 +18,41 @@ not built yet) is left out and counted, never guessed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
 
 from ml.data import LabelledEmail
-from pebble import events
 
 #: The view that knows which messages belong to which card's thread (dbt builds it).
 THREAD_VIEW = "intermediate.int_mail__thread_messages"
 _THREAD_VIEW = sql.Identifier(*THREAD_VIEW.split("."))
+
+
+class Correction(NamedTuple):
+    """A person's label for a thread (``email_key`` None) or one of its messages."""
+
+    thread_key: str
+    email_key: str | None
+    stream: str
+    intent: str
+    actor: str
+    occurred_at: datetime
+    event_seq: int
+
+
+def read_corrections(conn: psycopg.Connection, since_seq: int = 0) -> list[Correction]:
+    """Every ``CardReclassified`` in ``ops.events`` recorded after ``since_seq``, in the order
+    recorded (a thread's corrections may each concern the message that was its latest then)."""
+    rows = conn.execute(
+        "SELECT entity_id, payload ->> 'email_key', payload ->> 'stream', payload ->> 'intent',"
+        " actor, occurred_at, event_seq FROM ops.events"
+        " WHERE event_type = 'CardReclassified' AND event_seq > %s ORDER BY event_seq",
+        (since_seq,),
+    ).fetchall()
+    return [Correction(*row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -43,7 +68,7 @@ def _exists(conn: psycopg.Connection, name: str) -> bool:
     return bool(row and row[0])
 
 
-def _thread_message(conn: psycopg.Connection, correction: events.Correction) -> str | None:
+def _thread_message(conn: psycopg.Connection, correction: Correction) -> str | None:
     """The thread's latest customer message at the time of ``correction``."""
     row = conn.execute(
         sql.SQL(
@@ -61,12 +86,12 @@ def warehouse_corrections(conn: psycopg.Connection) -> CorrectionSet:
     A message corrected more than once (by thread or by name) trains once, with the label of
     the latest correction; a thread corrected before and after a new customer message
     labels both messages, each with its own correction."""
-    corrections = events.corrections(conn, latest_only=False)
+    corrections = read_corrections(conn)
     if not corrections:
         return CorrectionSet()
     threads_known = _exists(conn, THREAD_VIEW)
     skipped: dict[str, int] = {}
-    latest: dict[str, events.Correction] = {}
+    latest: dict[str, Correction] = {}
     for correction in corrections:  # in event order: a later one replaces an earlier one
         email_key = correction.email_key
         if email_key is None:

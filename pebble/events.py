@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -413,18 +413,6 @@ class Recorded:
     duplicate: bool = False
 
 
-class Correction(NamedTuple):
-    """A person's label for a thread (``email_key`` None) or one of its messages."""
-
-    thread_key: str
-    email_key: str | None
-    stream: str
-    intent: str
-    actor: str
-    occurred_at: datetime
-    event_seq: int
-
-
 def new_event(
     event_type: str,
     entity_id: str | None = None,
@@ -754,48 +742,6 @@ def history(conn: psycopg.Connection, entity_type: str, entity_id: str) -> list[
         (entity_type, entity_id),
     ).fetchall()
     return [_recorded(row) for row in rows]
-
-
-def corrections(
-    conn: psycopg.Connection, since_seq: int = 0, *, latest_only: bool = True
-) -> list[Correction]:
-    """People's labels for ``ml`` to train on: the latest CardReclassified per thread and
-    message (a later correction replaces an earlier one), recorded after ``since_seq``.
-    With ``latest_only=False``, every correction in the order recorded (a thread's
-    corrections may each concern the message that was its latest at the time).
-
-    ``email_key`` is None for a correction of the whole thread; the caller joins the text
-    (``raw.emails``) it trains on."""
-    if not latest_only:
-        rows = conn.execute(
-            """
-            SELECT entity_id, payload ->> 'email_key', payload ->> 'stream',
-                   payload ->> 'intent', actor, occurred_at, event_seq
-            FROM ops.events
-            WHERE event_type = 'CardReclassified' AND event_seq > %s
-            ORDER BY event_seq
-            """,
-            (since_seq,),
-        ).fetchall()
-        return [Correction(*row) for row in rows]
-    rows = conn.execute(
-        """
-        SELECT thread_key, email_key, stream, intent, actor, occurred_at, event_seq
-        FROM (
-            SELECT DISTINCT ON (entity_id, payload ->> 'email_key')
-                entity_id AS thread_key, payload ->> 'email_key' AS email_key,
-                payload ->> 'stream' AS stream, payload ->> 'intent' AS intent,
-                actor, occurred_at, event_seq
-            FROM ops.events
-            WHERE event_type = 'CardReclassified'
-            ORDER BY entity_id, payload ->> 'email_key', entity_version DESC
-        ) AS latest
-        WHERE event_seq > %s
-        ORDER BY event_seq
-        """,
-        (since_seq,),
-    ).fetchall()
-    return [Correction(*row) for row in rows]
 
 
 def _check_entity_type(entity_type: str) -> None:

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from ml.corrections import read_corrections
 from pebble import events
 
 CARD = "thread-0001"
@@ -497,10 +498,14 @@ def test_history_and_corrections_for_ml(warehouse: psycopg.Connection) -> None:
     reclassify("t2", "erp", "coa_request", 0, "e7")
     events.append(warehouse, _move("done", card="t2"), 1)  # not a correction
 
-    rows = [(c.thread_key, c.email_key, c.stream, c.intent) for c in events.corrections(warehouse)]
-    assert rows == [("t1", None, "erp", "purchase_order"), ("t2", "e7", "erp", "coa_request")]
-    newest = events.corrections(warehouse)[0].event_seq
-    later = events.corrections(warehouse, since_seq=newest)
+    found = read_corrections(warehouse)  # every correction, in the order recorded
+    rows = [(c.thread_key, c.email_key, c.stream, c.intent, c.actor) for c in found]
+    assert rows == [
+        ("t1", None, "crm", "price_enquiry", "priya"),
+        ("t1", None, "erp", "purchase_order", "priya"),
+        ("t2", "e7", "erp", "coa_request", "priya"),
+    ]
+    later = read_corrections(warehouse, since_seq=found[1].event_seq)
     assert [c.thread_key for c in later] == ["t2"]
 
     history = events.history(warehouse, "card", "t1")
