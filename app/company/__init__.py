@@ -5,6 +5,7 @@ user's role may see.
 - :mod:`app.company.search`: finding a company by name (fuzzy, without pg_trgm), GSTIN,
   PAN, CIN, e-mail domain or key;
 - :mod:`app.company.queries`: the sections, each checking the role itself (no Streamlit);
+- :mod:`app.company.timeline`: the activity timeline section;
 - :mod:`app.company.links`: the link to the page (``company?key=<company_key>``) that the
   card, prelead and other pages draw.
 """

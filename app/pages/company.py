@@ -33,7 +33,7 @@ from streamlit.errors import StreamlitAPIException
 
 from app import card as card_page
 from app.auth import require_role
-from app.company import PAGE_ROLES, SECTION_TITLES, access_for
+from app.company import PAGE_ROLES, SECTION_TITLES, access_for, timeline
 from app.company import queries as company
 from app.company.links import KEY_PARAM, ORDER_PARAM, SEARCH_PARAM
 from app.company.search import search_companies
@@ -91,7 +91,7 @@ def _section(who: User, key: str, section: str):  # noqa: ANN202 - one of severa
         if section == "qc":
             return company.quality(conn, who, found, TZ)
         if section == "activity":
-            return company.activity(conn, who, found, TZ)
+            return timeline.activity(conn, who, found, TZ)
     raise ValueError(section)
 
 

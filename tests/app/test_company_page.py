@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.company import queries
+from app.company import queries, timeline
 from app.company.access import ROLE_SECTIONS, SECTION_TITLES
 from app.company.search import search_companies
 from pebble.auth import NotAllowed, User
@@ -345,7 +345,7 @@ def test_the_timeline_holds_only_what_the_role_sees(world) -> None:
     company = _company(world)
 
     def events(user: User) -> set[tuple[str, str]]:
-        frame = queries.activity(world, user, company)
+        frame = timeline.activity(world, user, company)
         return set(zip(frame["event_type"], frame["entity_id"], strict=True))
 
     everything = {
