@@ -399,9 +399,10 @@ def test_store_upload_is_atomic_and_follows_the_ledger(
 
 
 def test_approved_rows_enter_the_crm_source_records() -> None:
-    """What 'approve' promises: int_crm__source_records takes every prelead row whose
-    decision in ops.prelead_decisions is approved or merged (a merge keeps its company)."""
-    model = (DBT / "models/intermediate/crm/int_crm__source_records.sql").read_text()
+    """What 'approve' promises: the CRM's source records (int_crm__erp_records, unioned
+    into int_crm__source_records) take every prelead row whose decision in
+    ops.prelead_decisions is approved or merged (a merge keeps its company)."""
+    model = (DBT / "models/intermediate/crm/int_crm__erp_records.sql").read_text()
     assert "source('ops', 'prelead_decisions')" in model
     assert "d.decision in ('approved', 'merged')" in model
     assert "case when d.decision = 'merged' then d.merged_into end" in model

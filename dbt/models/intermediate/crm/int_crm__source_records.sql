@@ -8,77 +8,11 @@
     a mail sender only joins one (newsletters and tender portals are not customers).
 #}
 
--- a table: seven models read it, and its mail part scans every message body with regexes
+-- a table: seven models read it
 {{ config(materialized='table') }}
 
-with tally_activity as (
-    select company, min(occurred_at) as first_at, max(occurred_at) as last_at
-    from {{ ref('stg_tally__vouchers') }}
-    group by company
-),
-
-tally as (
-    select
-        'tally'::text                                           as source_system,
-        l.ledger_guid                                           as source_id,
-        l.company                                               as name,
-        array_remove(array(
-            select distinct g from unnest(array_append(
-                coalesce(l.gstins, '{}'::text[]), l.gstin)) as g
-            where g is not null and g <> ''
-        ), null)                                                as raw_gstins,
-        l.pan                                                   as stated_pan,
-        null::text                                              as cin,
-        l.email                                                 as email,
-        l.phone                                                 as phone,
-        null::text                                              as contact_name,
-        null::text                                              as designation,
-        coalesce(substr(l.gstin, 1, 2), {{ crm_state_code('l.state') }}) as state_code,
-        {{ crm_state_code('l.state') }}                         as stated_state_code,
-        null::text[]                                            as stated_phones,
-        null::text[]                                            as stated_names,
-        null::text[]                                            as document_customers,
-        true                                                    as creates_company,
-        null::text                                              as manual_company_key,
-        a.first_at                                              as first_activity_at,
-        a.last_at                                               as last_activity_at
-    from {{ ref('stg_tally__ledgers') }} as l
-    left join tally_activity as a on a.company = l.company
-    where l.party_role is not null
-),
-
-focus_documents as (
-    select customer_code, company, gstin, occurred_at, loaded_at
-    from {{ ref('stg_focus__sales_orders') }}
-    union all
-    select customer_code, company, gstin, occurred_at, loaded_at
-    from {{ ref('stg_focus__invoices') }}
-),
-
-focus as (
-    select
-        'focus'::text                                           as source_system,
-        customer_code                                           as source_id,
-        (array_agg(company order by occurred_at desc, company))[1] as name,
-        array_remove(array_agg(distinct gstin), null)           as raw_gstins,
-        null::text                                              as stated_pan,
-        null::text                                              as cin,
-        null::text                                              as email,
-        null::text                                              as phone,
-        null::text                                              as contact_name,
-        null::text                                              as designation,
-        min(substr(gstin, 1, 2))                                as state_code,
-        null::text                                              as stated_state_code,
-        null::text[]                                            as stated_phones,
-        null::text[]                                            as stated_names,
-        null::text[]                                            as document_customers,
-        true                                                    as creates_company,
-        null::text                                              as manual_company_key,
-        min(occurred_at)                                        as first_activity_at,
-        max(occurred_at)                                        as last_activity_at
-    from focus_documents
-    where customer_code is not null and customer_code <> ''
-    group by customer_code
+with erp_records as (
+    select * from {{ ref('int_crm__erp_records') }}
 ),
 
 -- our documents (Focus RT orders, invoices and the QC batches made against an order) and
@@ -100,86 +34,26 @@ focus_document_customers as (
       and length(document_no) >= 5 and document_no !~ '^[0-9]+$'
 ),
 
--- what the sender wrote, without quoted or forwarded text (another firm's GSTIN or ours)
-mail_messages as (
-    select
-        from_address,
-        from_name,
-        sent_at,
-        coalesce(subject, '')                                   as subject,
-        regexp_replace(
-            regexp_replace(
-                coalesce(body_text, ''),
-                '(^|\n)\s*(On [^\n]{0,200}wrote:|-{2,}\s*(Original Message|Forwarded message)).*$',
-                ''),
-            '^\s*>.*$', '', 'gn')                              as own_text
-    from {{ ref('stg_mail__emails') }}
-    -- our own staff, auto-replies, bounces and bulk mail (ticket acknowledgements,
-    -- newsletters) are not a company's people writing
-    where not is_outbound and not is_auto_reply and not is_bounce and not is_bulk
-      and from_address like '%_@_%'
-      and not {{ crm_is_automated_mail('subject', 'from_address', 'body_text') }}
+mail_facts as (
+    select * from {{ ref('int_crm__mail_facts') }}
 ),
 
--- the identifiers a sender states in their own text (a signature's GSTIN, PAN, CIN). A
--- GSTIN counts only with a right check character: people mistype their GSTIN, and a typo
--- names another PAN. The sender's PAN is used only when every valid GSTIN and every stated
--- PAN agree on one, the CIN only when one is stated: a sender quoting two firms' numbers
--- identifies neither. The ML extraction (ml.email_entities) finds the same in more shapes;
--- it is not read here so the CRM master does not wait for the classifier.
+-- the identifiers a sender states in their own text (int_crm__mail_facts). The sender's PAN
+-- is used only when every valid GSTIN and every stated PAN agree on one, the CIN only when
+-- one is stated: a sender quoting two firms' numbers identifies neither. The ML extraction
+-- (ml.email_entities) finds the same in more shapes; it is not read here so the CRM master
+-- does not wait for the classifier.
 mail_stated as (
-    select m.from_address, 'gstin' as kind, g[1] as value
-    from mail_messages as m
-    cross join lateral regexp_matches(
-        m.own_text, '\m([0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][0-9A-Z]Z[0-9A-Z])\M', 'g') as g
-    where {{ gstin_is_valid('g[1]') }}
-    union all
-    select m.from_address, 'pan', p[1]
-    from mail_messages as m
-    cross join lateral regexp_matches(
-        m.own_text, '\mPAN(?:\s*No)?[\s.:-]*([A-Z]{5}[0-9]{4}[A-Z])\M', 'g') as p
-    union all
-    select m.from_address, 'cin', c[1]
-    from mail_messages as m
-    cross join lateral regexp_matches(
-        m.own_text, '\m([LU][0-9]{5}[A-Z]{2}[0-9]{4}[A-Z]{3}[0-9]{6})\M', 'g') as c
-    union all
-    -- an Indian mobile number however it is written (+91 98201 23456, (+91) 98201-23456,
-    -- 098201 23456), as its 10 digits
-    select m.from_address, 'phone', right(d.digits, 10)
-    from mail_messages as m
-    cross join lateral regexp_matches(
-        m.own_text, '(?:^|[^A-Za-z0-9/.,#-])([(+0-9][0-9 ()+-]{8,18}[0-9])(?![0-9])', 'g') as p
-    cross join lateral (select regexp_replace(p[1], '[^0-9]', '', 'g') as digits) as d
-    where d.digits ~ '^(91|0)?[6-9][0-9]{9}$'
-    union all
-    -- every short line of the sender's own text, as a company name would be normalised: a
-    -- signature's company line ("Indra Foods Industries") then equals a company's name
-    select distinct m.from_address, 'name', {{ crm_normalise_name('l.line') }}
-    from mail_messages as m
-    cross join lateral regexp_split_to_table(m.own_text, '\s*\n\s*') as l(line)
-    where length(trim(l.line)) between 4 and 80
-      and {{ crm_normalise_name('l.line') }} is not null
-    union all
-    -- ...and every part of the subject ("P.O. No. 698 - Kalpataru Plastics Industries"),
-    -- where people name their firm as often as in a signature
-    select distinct m.from_address, 'name', {{ crm_normalise_name('s.part') }}
-    from mail_messages as m
-    cross join lateral regexp_split_to_table(
-        m.subject, '\s*(\s[-|]\s|:)\s*') as s(part)
-    where length(trim(s.part)) between 4 and 80
-      and {{ crm_normalise_name('s.part') }} is not null
+    select from_address, kind, value
+    from mail_facts
+    where kind in ('gstin', 'pan', 'cin', 'phone', 'name')
     union all
     -- one of our documents the sender quotes (an order, an invoice, a QC batch, matched
-    -- exactly, case aside), as the Focus RT customer it was made for: a word of the subject
-    -- or the sender's own text that is a document number. Numbers of digits alone are left
-    -- out (an amount or a phone number could equal one).
-    select distinct m.from_address, 'document', d.customer_code
-    from mail_messages as m
-    cross join lateral regexp_matches(
-        m.subject || E'\n' || m.own_text, '[A-Za-z0-9][A-Za-z0-9/-]*[0-9][A-Za-z0-9/-]*', 'g'
-    ) as t
-    join focus_document_customers as d on d.document_no = upper(t[1])
+    -- exactly, case aside), as the Focus RT customer it was made for
+    select distinct f.from_address, 'document', d.customer_code
+    from mail_facts as f
+    join focus_document_customers as d on d.document_no = f.value
+    where f.kind = 'token'
 ),
 
 mail_ids as (
@@ -225,46 +99,14 @@ mail as (
         null::text                                              as manual_company_key,
         min(m.sent_at)                                          as first_activity_at,
         max(m.sent_at)                                          as last_activity_at
-    from mail_messages as m
+    from mail_facts as m
     left join mail_ids as mi on mi.from_address = m.from_address
     group by m.from_address
 ),
 
-prelead as (
-    select
-        'prelead'::text                                         as source_system,
-        r.prelead_row_key                                       as source_id,
-        r.company                                               as name,
-        array_remove(array[r.gstin], null)                      as raw_gstins,
-        r.pan                                                   as stated_pan,
-        r.cin                                                   as cin,
-        r.email                                                 as email,
-        r.phone                                                 as phone,
-        r.contact_person                                        as contact_name,
-        (select e.value from jsonb_each_text(coalesce(r.extra, '{}'::jsonb)) as e
-         where lower(trim(e.key)) in ('designation', 'title', 'role', 'position')
-         order by e.key limit 1)                                as designation,
-        coalesce(r.state_code, substr(r.gstin, 1, 2))           as state_code,
-        r.state_code                                            as stated_state_code,
-        null::text[]                                            as stated_phones,
-        null::text[]                                            as stated_names,
-        null::text[]                                            as document_customers,
-        true                                                    as creates_company,
-        -- "this lead is a company we know" (PreleadMerged) is a person's decision: it wins
-        case when d.decision = 'merged' then d.merged_into end  as manual_company_key,
-        d.decided_at                                            as first_activity_at,
-        d.decided_at                                            as last_activity_at
-    from {{ ref('stg_prelead__rows') }} as r
-    join {{ source('ops', 'prelead_decisions') }} as d
-      on d.batch = r.batch and d.row_no = r.row_no
-    where d.decision in ('approved', 'merged')
-),
-
 unioned as (
-    select * from tally
-    union all select * from focus
+    select * from erp_records
     union all select * from mail
-    union all select * from prelead
 )
 
 select

@@ -11,40 +11,20 @@
               record's PAN (the record's, else the one inside its GSTIN)        0.95
       cin     same CIN                                                          0.95
       domain  same email domain; free-mail domains never (crm_company_domain)   0.80
-      name    trigram similarity of the name cores (macros/trigram.sql) at or
-              above var prelead_name_similarity (0.7); score = the similarity
-
-    Why 0.7: in the demo world (seed 7, scale 0.3) every respelled customer name a lead list
-    carries ("Pvt. Ltd." for "Private Limited", upper case, "M/s.", glued words) scored
-    1.00 against its company, the best wrong company at most 0.65, and new leads at most
-    0.68 against the closest customer that is not a namesake; "Lotus Rubber Pvt. Ltd." and
-    "Lotus Rubber Products Private Limited" (two firms) score 0.52.
-
-    Blocking: a pair is compared only when it shares one of the rarest trigrams of both
-    names (prefix filtering, trigram_prefix_length), which finds every pair at or above the
-    threshold without comparing every lead with every company.
+      name    a record's name is similar to the lead's (int_prelead__name_similarity: trigram
+              similarity of the name cores at or above var prelead_name_similarity,
+              0.7); score = the similarity
 
     One row per company: match is the strongest rule (identifiers gstin, pan, cin first,
     then the higher of name and domain), matches every rule that hit; candidate_rank
     orders a lead's candidates the same way.
 #}
 
--- work_mem: the candidate pairs' trigrams (millions of rows at demo scale 10) are sorted
--- and counted with less spilling to temporary files
-{{ config(materialized='table', pre_hook="set local work_mem = '128MB'") }}
-
-{% set threshold = var('prelead_name_similarity', 0.7) %}
+{{ config(materialized='table') }}
 
 with leads as (
     select prelead_key, gstin, pan, cin, email_domain, name_core
     from {{ ref('int_prelead__leads') }}
-),
-
--- each distinct lead name once: lists repeat companies, within and across batches
-lead_names as (
-    select row_number() over (order by name_core) as name_id, name_core,
-           {{ trigrams('name_core') }} as name_trigrams
-    from (select distinct name_core from leads where name_core is not null) as d
 ),
 
 records as (
@@ -88,135 +68,18 @@ identifier_hits as (
     join records as r on r.email_domain = l.email_domain
 ),
 
--- a company's names as its ERP records and leads spell them (a mail sender's name is a person)
-variants as (
-    select
-        row_number() over (order by company_key, name_trigrams)     as variant_id,
-        company_key,
-        name,
-        name_trigrams,
-        record_ids
-    from (
-        select
-            company_key,
-            min(name)                                               as name,
-            name_trigrams,
-            array_agg(record_id order by record_id)                 as record_ids
-        from (
-            -- the trigrams once per record (a filter on their cardinality computed them
-            -- again); a name with no core has none
-            select company_key, name, record_id,
-                   {{ trigrams(prelead_name_core('name')) }}        as name_trigrams
-            from records
-            where source_system <> 'mail' and {{ prelead_name_core('name') }} is not null
-        ) as named
-        group by company_key, name_trigrams
-    ) as distinct_names
-),
-
-lead_tokens as (
-    select l.name_id, t.token, cardinality(l.name_trigrams) as n
-    from lead_names as l
-    cross join lateral unnest(l.name_trigrams) as t (token)
-),
-
-variant_tokens as (
-    select v.variant_id, t.token, cardinality(v.name_trigrams) as n
-    from variants as v
-    cross join lateral unnest(v.name_trigrams) as t (token)
-),
-
--- one global order of trigrams, rarest among the CRM's names first (any fixed order keeps
--- prefix filtering exact; this one makes the prefixes selective). A lead's trigram that no
--- CRM name has sorts first and simply never joins.
-token_frequency as (
-    select token, count(*) as frequency
-    from variant_tokens
-    group by token
-),
-
-lead_prefix as (
-    select name_id, token, n, pos
-    from (
-        select t.name_id, t.token, t.n,
-               row_number() over (
-                   partition by t.name_id order by coalesce(f.frequency, 0), t.token
-               ) as pos
-        from lead_tokens as t
-        left join token_frequency as f using (token)
-    ) as ordered
-    where pos <= {{ trigram_prefix_length('n', threshold) }}
-),
-
-variant_prefix as (
-    select variant_id, token, n, pos
-    from (
-        select t.variant_id, t.token, t.n,
-               row_number() over (partition by t.variant_id order by f.frequency, t.token) as pos
-        from variant_tokens as t
-        join token_frequency as f using (token)
-    ) as ordered
-    where pos <= {{ trigram_prefix_length('n', threshold) }}
-),
-
--- materialized: joined the other way round, the planner pairs every lead trigram with
--- every CRM trigram first. Three filters drop pairs that cannot reach the threshold t
--- before their trigrams are compared (all exact, as in PPJoin; J >= t needs
--- t / (1 + t) * (n_a + n_b) shared trigrams, multiplied out below so that numeric division
--- never rounds a pair at exactly t away):
---   size      t * n_a <= n_b <= n_a / t;
---   position  the first trigram two sets share, at positions i and j of the global order,
---             leaves at most 1 + min(n_a - i, n_b - j) shared (it is in both prefixes);
---   prefix    every shared trigram up to the earlier of the two prefixes' last trigrams is
---             in both prefixes, so at most (shared in the prefixes) + max(n_a - p_a,
---             n_b - p_b) are shared, p being the prefix lengths.
--- At demo scale 10 namesakes ("Sri Venkateswara ...") otherwise made 1.5 million pairs.
-pairs as materialized (
-    select lp.name_id, vp.variant_id, lp.n as lead_n, vp.n as variant_n
-    from lead_prefix as lp
-    join variant_prefix as vp using (token)
-    where vp.n >= {{ threshold }} * lp.n
-      and lp.n >= {{ threshold }} * vp.n
-    group by lp.name_id, vp.variant_id, lp.n, vp.n
-    having bool_or(
-            (1 + {{ threshold }}) * (1 + least(lp.n - lp.pos, vp.n - vp.pos))
-            >= {{ threshold }} * (lp.n + vp.n))
-       and (1 + {{ threshold }}) * (count(*) + greatest(
-                lp.n - least(lp.n, {{ trigram_prefix_length('lp.n', threshold) }}),
-                vp.n - least(vp.n, {{ trigram_prefix_length('vp.n', threshold) }})))
-            >= {{ threshold }} * (lp.n + vp.n)
-),
-
-pair_tokens as materialized (
-    select p.name_id, p.variant_id, p.lead_n, p.variant_n, lt.token
-    from pairs as p
-    join lead_tokens as lt using (name_id)
-),
-
--- Jaccard: shared trigrams / (both sets' sizes - shared)
-similar_names as (
-    select p.name_id, p.variant_id,
-           count(*)::numeric / (p.lead_n + p.variant_n - count(*)) as similarity
-    from pair_tokens as p
-    join variant_tokens as vt on vt.variant_id = p.variant_id and vt.token = p.token
-    group by p.name_id, p.variant_id, p.lead_n, p.variant_n
-    having count(*)::numeric / (p.lead_n + p.variant_n - count(*)) >= {{ threshold }}
-),
-
+-- names: the similar record names (int_prelead__name_similarity), placed in their companies
 name_hits as (
     select
         l.prelead_key,
-        v.company_key,
-        -- the variant counts when one record other than the lead's own spells it
-        (select min(x) from unnest(v.record_ids) as x where x <> 'prelead:' || l.prelead_key)
-                                                                    as record_id,
+        r.company_key,
+        r.record_id,
         'name'::text                                                as match,
         s.similarity                                                as score,
-        v.name                                                      as matched_value
-    from similar_names as s
-    join lead_names as n using (name_id)
-    join leads as l on l.name_core = n.name_core
-    join variants as v using (variant_id)
+        r.name                                                      as matched_value
+    from {{ ref('int_prelead__name_similarity') }} as s
+    join leads as l on l.name_core = s.name_core
+    join records as r on r.source_system = s.source_system and r.source_id = s.source_id
 ),
 
 hits as (
@@ -236,9 +99,9 @@ per_company as (
     select
         prelead_key,
         company_key,
-        (array_agg(match order by rule_rank, score desc, match))[1]          as match,
-        (array_agg(score order by rule_rank, score desc, match))[1]          as score,
-        (array_agg(matched_value order by rule_rank, score desc, match))[1]  as matched_value,
+        (array_agg(match order by rule_rank, score desc, match, matched_value))[1]          as match,
+        (array_agg(score order by rule_rank, score desc, match, matched_value))[1]          as score,
+        (array_agg(matched_value order by rule_rank, score desc, match, matched_value))[1]  as matched_value,
         min(rule_rank)                                                       as rule_rank,
         array_agg(distinct match order by match)                             as matches
     from hits
