@@ -58,8 +58,9 @@ def warehouse_url(pebble_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     yield pebble_env
 
 
-#: the first build makes the stream and everything it reads; later ones the stream's own models
-EVERYTHING = "+activity_stream taxonomy_labels"
+#: the first build makes the stream and everything it and activity_by_company read (the CRM
+#: master among them); later ones the stream's own models
+EVERYTHING = "+activity_stream +activity_by_company taxonomy_labels"
 STREAM = "path:models/intermediate/activity path:models/marts/activity"
 
 
@@ -249,6 +250,45 @@ def test_incremental_runs_equal_a_full_rebuild(
     )
     assert counts == expected
     assert len({row[0] for row in rebuilt}) == len(rebuilt)
+    # every event once in activity_by_company; each order, invoice and inspection placed in
+    # the company the CRM master put its customer in, a linked email in its link's
+    with psycopg.connect(url) as conn:
+        placed = conn.execute(
+            "SELECT a.event_type, a.link, count(*), count(DISTINCT a.event_id),"
+            " count(*) FILTER (WHERE a.company_key = coalesce(o.company_key, i.company_key,"
+            "   l.company_key, a.company_key) AND a.company_key IS NOT NULL),"
+            " count(*) FILTER (WHERE coalesce(o.company_key, i.company_key) IS NOT NULL)"
+            " FROM marts.activity_by_company AS a"
+            " LEFT JOIN staging.stg_focus__sales_orders AS so"
+            "   ON a.entity_type = 'sales_order' AND so.sales_order_no = a.entity_id"
+            " LEFT JOIN marts.crm_company_sources AS o"
+            "   ON o.source_system = 'focus' AND o.source_id = so.customer_code"
+            " LEFT JOIN staging.stg_focus__qc_inspections AS qi"
+            "   ON a.entity_type = 'qc_inspection' AND qi.qc_doc_no = a.entity_id"
+            " LEFT JOIN staging.stg_focus__sales_orders AS qo"
+            "   ON qo.sales_order_no = qi.sales_order_no"
+            " LEFT JOIN marts.crm_company_sources AS i"
+            "   ON i.source_system = 'focus' AND i.source_id = qo.customer_code"
+            " LEFT JOIN marts.crm_email_links AS l"
+            "   ON a.entity_type = 'email' AND l.email_key = a.entity_id"
+            " GROUP BY 1, 2"
+        ).fetchall()
+    by_type = Counter()
+    for event_type, link, rows, distinct, agreeing, resolvable in placed:
+        assert rows == distinct, (event_type, link)
+        by_type[event_type] += rows
+        if link in ("focus_customer", "email_link"):
+            assert agreeing == rows, (event_type, link, agreeing)
+        if link is None:  # nobody's: an inspection of stock made for no order, stock moves
+            assert resolvable == 0, (event_type, resolvable)
+    assert by_type == counts
+    links = {(event_type, link) for event_type, link, *_ in placed}
+    assert {
+        ("OrderPlaced", "focus_customer"),
+        ("QCResultRecorded", "focus_customer"),
+        ("InvoiceRaised", "tally_ledger"),
+        ("EmailReceived", "email_link"),
+    } <= links
     payment = next(row for row in rebuilt if row[1] == "PaymentReceived")
     assert payment[3] == "RCPT/25-26/0007"
     assert json.loads(payment[6])["amount_inr"] == 118000

@@ -14,6 +14,7 @@
         indexes=[
             {'columns': ['loaded_at']},
             {'columns': ['entity_type', 'entity_id']},
+            {'columns': ['company_key']},
         ],
     )
 }}
