@@ -57,9 +57,11 @@ def fresh_database_url(pg_server_url: str) -> Iterator[str]:
     url = _url_for(pg_server_url, name)
     yield url
     with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        # and Dagster's database beside it, which a test that runs Dagster creates
+        for dbname in (name, f"{name}_dagster"):
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
+            )
 
 
 @pytest.fixture
