@@ -124,7 +124,9 @@ def landing_asset(
 
 
 def typed_failure(source: str, exc: BaseException) -> dg.Failure:
-    """A connector's typed error as a Dagster failure that is not retried."""
+    """A connector's typed error as a Dagster failure. It is not retried (the same refusal
+    or full disk would come back) unless the error says it is ``retryable``: a connection
+    dropped mid-pull is, since the pull resumes from the cursor of what landed."""
     code = getattr(exc, "code", type(exc).__name__)
     message = str(exc)
     metadata: dict[str, Any] = {"error_code": code, "source": source}
@@ -133,7 +135,9 @@ def typed_failure(source: str, exc: BaseException) -> dg.Failure:
         if value is not None:
             metadata[attribute] = value if isinstance(value, int | float) else str(value)
     text = message if message.startswith(f"{code}") else f"{code}: {message}"
-    return dg.Failure(description=text, metadata=metadata, allow_retries=False)
+    retryable = bool(getattr(exc, "retryable", False))
+    metadata["retryable"] = retryable
+    return dg.Failure(description=text, metadata=metadata, allow_retries=retryable)
 
 
 def table_metadata(

@@ -283,9 +283,10 @@ class ImapError(Exception):
 
 class ImapConnectionLost(ImapError):
     """The connection broke during a pull (dropped, reset, timed out). Batches landed before
-    it kept their UID cursor, so the next pull resumes after them."""
+    it kept their UID cursor, so the next pull resumes after them: a retry is safe."""
 
     code = "IMAP_CONNECTION_LOST"
+    retryable = True
 
 
 def quote_folder(name: str) -> str:

@@ -29,6 +29,13 @@ class SourceDown(Exception):
         self.url = url
 
 
+class ConnectionDropped(SourceDown):
+    """A typed error that says a retry is safe (as ImapConnectionLost does)."""
+
+    code = "TEST_CONNECTION_LOST"
+    retryable = True
+
+
 CALLS: list[str] = []
 
 
@@ -38,6 +45,8 @@ def _sync(conn: psycopg.Connection, config: ItemsConfig, *, run_id: str) -> Land
     CALLS.append(run_id)
     if config.items[:1] == ["down"]:
         raise SourceDown("could not connect", url="http://127.0.0.1:9")
+    if config.items[:1] == ["dropped"] and len(CALLS) == 1:
+        raise ConnectionDropped("connection reset mid-pull", url="http://127.0.0.1:9")
     conn.execute("CREATE TABLE IF NOT EXISTS raw.landing_test_items (name text PRIMARY KEY)")
     conn.execute("CREATE TABLE IF NOT EXISTS raw.landing_test_lines (name text, n int)")
     items = LandReport("test", tables=("landing_test_items", "landing_test_lines"))
@@ -132,6 +141,22 @@ def test_a_typed_error_fails_at_once_and_is_not_retried(pebble_env: str) -> None
     assert data.description.startswith("TEST_CONNECTION_FAILED: could not connect")
     assert data.metadata["error_code"].value == "TEST_CONNECTION_FAILED"
     assert data.metadata["url"].value == "http://127.0.0.1:9"
+
+
+def test_a_typed_error_that_says_retryable_is_retried(pebble_env: str) -> None:
+    """A dropped connection (ImapConnectionLost) is typed but safe to retry: the retry
+    policy runs the landing again, which lands what the first attempt did not."""
+    from ingest.mail.client import ImapConnectionLost, ImapError
+    from orchestration.landing import typed_failure
+
+    assert typed_failure("mail", ImapConnectionLost("IMAP_CONNECTION_LOST: reset")).allow_retries
+    assert not typed_failure("mail", ImapError("IMAP_ERROR: login refused")).allow_retries
+    CALLS.clear()
+    result = _run(pebble_env, items=["dropped", "a"])
+    assert result.success
+    assert len(CALLS) == 2  # failed once, retried once
+    meta = _metadata(result)["landing_test_items"]
+    assert (meta["rows_added"], meta["dagster/row_count"]) == (2, 2)
 
 
 def test_other_errors_are_retried_by_the_policy(pebble_env: str) -> None:
