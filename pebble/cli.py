@@ -34,6 +34,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("prelead", "ingest.prelead.cli"),
     ("db", "pebble.commands.db"),
     ("user", "pebble.commands.users"),
+    ("celery", "pebble.commands.celery"),
 )
 #: Top-level commands contributed by a module's `register(app)` function.
 TOP_LEVEL: tuple[str, ...] = ("ml.cli", "pebble.commands.backup")
