@@ -1,13 +1,27 @@
-"""Benchmark: pull + land Focus RT documents from the simulator, at 1x and 10x.
+"""Benchmark: the Focus RT pull (list, one screen request per document, land), ours against
+the naive baseline, at 1x and 10x.
 
-    .venv/bin/python bench/bench_focus.py [--n 1000] [--scales 1,10] [--database-url URL]
+    .venv/bin/python bench/bench_focus.py [--n 1000] [--scales 1,10] [--latency-ms 20] \
+        [--database-url URL] [--json PATH]
 
 For each scale it writes a synthetic world (n sales orders, n/2 invoices, n/2 QC inspections
-per 1x), serves it with `pebble sim focus` in its own process, and runs the pull in a fresh
-worker process against an empty scratch database, so the figures are the connector's own:
-wall time of the first sync (everything new), of a second full sync (everything unchanged),
-and the worker's peak resident memory. Without --database-url / DATABASE_URL it uses the
-embedded PostgreSQL.
+per 1x) and serves it with `pebble sim focus` (a threaded HTTP server) in its own process,
+with every request answered after ``--latency-ms`` (the simulator's ``slow`` fault mode,
+switched on over ``POST /__faults``; 20 ms by default, a LAN round trip plus a Focus
+server's own time for a small document; 0 turns it off). Then, back to back against the same
+simulator, each path pulls every document into an empty scratch database in a fresh worker
+process, so its figures are its own (wall time, documents/s, the process's peak RSS):
+
+- ours: the shipped pull, ``ingest.focus.sync.sync`` with the configured
+  ``FOCUS_SCREEN_WORKERS`` (default 8): screens fetched on a pool of workers, landed in
+  listing order in batches;
+- naive: the same client and landing, but the screens fetched one after another, one request
+  per document (the pull as it was before issue 13).
+
+Which path runs first alternates by scale. ``--json PATH`` writes
+``{"stages": [{"stage": "focus_pull", "scale", "n", "ours_per_s", "naive_per_s", "ratio",
+"ours_peak_mb", "naive_peak_mb", ...}]}`` for ``bench/report.py``. Without --database-url /
+DATABASE_URL it uses the embedded PostgreSQL.
 """
 
 from __future__ import annotations
@@ -21,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,8 +153,62 @@ def write_world(directory: Path, n_orders: int, seed: int = 7) -> int:
     return n_orders + 2 * n_half
 
 
-def worker(url: str, database_url: str) -> dict:
-    """Run in a fresh process: full sync twice; returns timings and peak RSS."""
+BATCH = 500  # documents landed per transaction, as the shipped sync does
+PATHS = ("ours", "naive")
+
+
+def naive_pull(conn, client) -> int:
+    """The baseline: list each voucher kind, fetch its documents' screens one after another
+    (one request per document), normalise, land in batches of 500 with the cursor. Returns
+    the number of documents fetched."""
+    from ingest.focus.settings import KINDS
+
+    return sum(_naive_kind(conn, client, kind) for kind in KINDS)
+
+
+def _naive_kind(conn, client, kind: str) -> int:
+    from ingest.focus.errors import FocusFieldError, FocusNotFoundError
+    from ingest.focus.parse import normalise
+
+    fields = client.settings.field_map
+    voucher_type = client.settings.voucher_types[kind]
+    batch: list = []
+    rejects: list = []
+    newest: tuple[str, str] | None = None
+    fetched = 0
+    for row in client.list_documents(voucher_type):
+        doc_no = str(row[fields["doc_no"]])
+        try:
+            document = client.screen(voucher_type, doc_no)
+        except FocusNotFoundError:
+            continue
+        fetched += 1
+        try:
+            batch.append((normalise(kind, document, fields), document))
+        except FocusFieldError as exc:
+            rejects.append((doc_no, exc.message, document))
+        if len(batch) + len(rejects) >= BATCH:
+            newest = _naive_land(conn, kind, batch, rejects, newest)
+    if batch or rejects:
+        _naive_land(conn, kind, batch, rejects, newest)
+    return fetched
+
+
+def _naive_land(conn, kind: str, batch: list, rejects: list, newest):
+    """Land one batch with the cursor at the newest document so far; empties the lists."""
+    from ingest.focus.land import land_documents
+
+    for record, _ in batch:
+        newest = max(newest or ("", ""), (record["date"], record["doc_no"]))
+    cursor = None if newest is None else json.dumps({"date": newest[0], "doc_no": newest[1]})
+    land_documents(conn, kind, batch, rejects=rejects, cursor=cursor)
+    batch.clear()
+    rejects.clear()
+    return newest
+
+
+def worker(path: str, url: str, database_url: str) -> dict:
+    """Run in a fresh process: one full pull by ``path``; returns its figures."""
     import psycopg
 
     from ingest.focus.client import FocusClient
@@ -149,21 +218,55 @@ def worker(url: str, database_url: str) -> dict:
     settings = FocusSettings(url=url)
     with FocusClient(settings) as client, psycopg.connect(database_url, autocommit=True) as conn:
         started = time.perf_counter()
-        first = sync(conn, client)
-        first_s = time.perf_counter() - started
-        started = time.perf_counter()
-        second = sync(conn, client, full=True)
-        second_s = time.perf_counter() - started
+        if path == "ours":
+            documents = sync(conn, client).seen
+        else:
+            documents = naive_pull(conn, client)
+        seconds = time.perf_counter() - started
+        landed = sum(
+            conn.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0]  # noqa: S608 - constants
+            for t in ("focus_sales_orders", "focus_invoices", "focus_qc_inspections")
+        )
     return {
-        "documents": first.seen,
-        "inserted": first.landed - first.updated,
-        "second_unchanged": second.duplicates,
-        "second_inserted_or_updated": second.landed,
-        "first_sync_s": round(first_s, 2),
-        "second_sync_s": round(second_s, 2),
-        "docs_per_s": round(first.seen / first_s, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "documents": documents,
+        "landed": landed,
+        "seconds": round(seconds, 3),
+        "per_s": round(documents / seconds, 1),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "screen_workers": settings.screen_workers if path == "ours" else 1,
+        "logins": client.logins,
     }
+
+
+def _set_latency(url: str, latency_ms: float) -> None:
+    """Every request of the simulator answered ``latency_ms`` late (0: at once)."""
+    body = {"mode": "slow", "delay_s": latency_ms / 1000} if latency_ms > 0 else {"mode": "none"}
+    request = urllib.request.Request(
+        f"{url}/__faults",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 - our simulator
+        state = json.loads(reply.read())
+    if state.get("mode") != body["mode"]:
+        raise RuntimeError(f"the simulator did not take the latency setting: {state}")
+
+
+def _run_path(path: str, url: str, database_url: str) -> dict:
+    _recreate(database_url)
+    _migrate(database_url)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", path, url, database_url],
+        cwd=ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        tail = "\n".join(out.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"the {path} pull failed (exit {out.returncode}):\n{tail}")
+    return json.loads(out.stdout)
 
 
 def _scratch_database(base_url: str | None) -> str:
@@ -173,19 +276,22 @@ def _scratch_database(base_url: str | None) -> str:
 
     url = base_url or db.warehouse_url()
     params = conninfo_to_dict(url)
-    params["dbname"] = "pebble_bench_focus"
+    # One name per run: two runs at once (by hand and by bench/report.py) must not drop
+    # each other's database mid-pull.
+    params["dbname"] = f"pebble_bench_focus_{os.getpid()}"
     return db._to_url(params)
 
 
 def _recreate(url: str) -> None:
     import psycopg
     from psycopg import sql
-    from psycopg.conninfo import make_conninfo
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+    name = sql.Identifier(conninfo_to_dict(url)["dbname"])
     admin = make_conninfo(url, dbname="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS pebble_bench_focus WITH (FORCE)"))
-        conn.execute(sql.SQL("CREATE DATABASE pebble_bench_focus"))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def _migrate(url: str) -> None:
@@ -202,65 +308,109 @@ def _migrate(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="sales orders at 1x")
-    parser.add_argument("--scales", default="1,10")
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--scales", default="1,10", help="comma-separated, e.g. 1,10 or 0.1")
     parser.add_argument(
-        "--worker", nargs=2, metavar=("URL", "DATABASE_URL"), help=argparse.SUPPRESS
+        "--latency-ms",
+        type=float,
+        default=20.0,
+        help="the simulator answers every request this late (default 20; 0: at once)",
+    )
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--json", type=Path, help="also write the figures here (report format)")
+    parser.add_argument(
+        "--worker", nargs=3, metavar=("PATH", "URL", "DATABASE_URL"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return
+    try:
+        scales = [float(s) for s in args.scales.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--scales must be numbers separated by commas, got {args.scales!r}")
+    if not scales or any(s <= 0 for s in scales) or args.n < 1 or args.latency_ms < 0:
+        parser.error("--scales must be positive, --n at least 1, --latency-ms not negative")
 
     database_url = _scratch_database(args.database_url)
-    results = []
-    for scale in (int(s) for s in args.scales.split(",")):
-        with tempfile.TemporaryDirectory(prefix="focus_bench_") as tmp:
-            world = Path(tmp) / "world"
-            count = write_world(world, args.n * scale)
-            _recreate(database_url)
-            _migrate(database_url)
-            sim = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "pebble.cli",
-                    "sim",
-                    "focus",
-                    "--port",
-                    "0",
-                    "--world",
-                    str(world),
-                ],
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            try:
-                assert sim.stdout is not None
-                url = sim.stdout.readline().strip().rsplit(" ", 1)[-1]
-                out = subprocess.run(
-                    [sys.executable, __file__, "--worker", url, database_url],
-                    cwd=ROOT,
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                )
-            finally:
-                sim.terminate()
-                sim.wait(timeout=10)
-            result = {"scale": f"{scale}x", "world_documents": count, **json.loads(out.stdout)}
-            results.append(result)
-            print(json.dumps(result), flush=True)
-    _drop(database_url)
+    stages: list[dict] = []
+    try:
+        for index, scale in enumerate(scales):
+            stages.append(_measure_scale(scale, args.n, args.latency_ms, database_url, index))
+            print(json.dumps(stages[-1]), flush=True)
+            if args.json:
+                _write_json(args.json, stages, args.latency_ms)
+    finally:
+        _drop(database_url)
+    if args.json:
+        _write_json(args.json, stages, args.latency_ms)
+
+
+def _measure_scale(scale: float, n: int, latency_ms: float, database_url: str, index: int) -> dict:
+    """Ours and naive back to back against one simulator over one world of ``scale``."""
+    with tempfile.TemporaryDirectory(prefix="focus_bench_") as tmp:
+        world = Path(tmp) / "world"
+        count = write_world(world, max(1, round(n * scale)))
+        sim = subprocess.Popen(
+            [sys.executable, "-m", "pebble.cli", "sim", "focus", "--port", "0"]
+            + ["--world", str(world)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert sim.stdout is not None
+            url = sim.stdout.readline().strip().rsplit(" ", 1)[-1]
+            if not url.startswith("http"):
+                raise RuntimeError("the Focus simulator did not start")
+            _set_latency(url, latency_ms)
+            order = PATHS if index % 2 == 0 else PATHS[::-1]
+            results = {path: _run_path(path, url, database_url) for path in order}
+        finally:
+            sim.terminate()
+            sim.wait(timeout=10)
+    ours, naive = results["ours"], results["naive"]
+    for path, result in results.items():
+        if result["documents"] != count or result["landed"] != count:
+            raise RuntimeError(f"{path} pulled {result} of {count} documents")
+    return {
+        "stage": "focus_pull",
+        "scale": int(scale) if scale.is_integer() else scale,
+        "n": count,
+        "unit": "documents",
+        "ours_s": ours["seconds"],
+        "naive_s": naive["seconds"],
+        "ours_per_s": ours["per_s"],
+        "naive_per_s": naive["per_s"],
+        "ratio": round(ours["per_s"] / naive["per_s"], 2),
+        "ours_peak_mb": ours["peak_mb"],
+        "naive_peak_mb": naive["peak_mb"],
+        "load_1m": round(os.getloadavg()[0], 2),
+        "note": (
+            f"simulator latency {latency_ms:g} ms per request; ours {ours['screen_workers']}"
+            " screen workers; naive: one screen request after another; ran first: "
+            f"{order[0]}"
+        ),
+    }
+
+
+def _write_json(path: Path, stages: list[dict], latency_ms: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "stages": stages,
+        "latency_ms": latency_ms,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def _drop(url: str) -> None:
     import psycopg
-    from psycopg.conninfo import make_conninfo
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+    name = sql.Identifier(conninfo_to_dict(url)["dbname"])
     with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS pebble_bench_focus WITH (FORCE)")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@ dropped connections, timeouts, HTTP 5xx, bodies that do not parse) are retried w
 exponential backoff and jitter; a circuit breaker stops hammering a server that keeps
 failing. Everything that goes wrong surfaces as a :class:`~ingest.focus.errors.FocusError`.
 
+Thread-safe for concurrent calls (the sync fetches document screens on a pool of
+``FOCUS_SCREEN_WORKERS`` threads): one :class:`requests.Session` is shared, with its
+connection pool sized to the workers, and a session that expires is renewed by one login
+that every thread waiting on it then uses.
+
 Bounded: a reply is read up to ``FOCUS_MAX_RESPONSE_BYTES`` (``FOCUS_RESPONSE_TOO_LARGE``
 beyond), and a listing stops with ``FOCUS_PAGING_LOOP`` when a page repeats one already
 seen (a server ignoring ``pageNo``) or after ``FOCUS_MAX_PAGES`` pages.
@@ -17,16 +22,19 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
 import requests
+from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 
 from ingest.focus.errors import (
     FocusAuthError,
     FocusConnectionError,
+    FocusError,
     FocusNotFoundError,
     FocusPagingError,
     FocusRequestError,
@@ -55,7 +63,20 @@ def _is_session_problem(message: str) -> bool:
 
 
 class FocusClient:
-    """A logged-in conversation with one Focus company. Not for use by several threads."""
+    """A logged-in conversation with one Focus company; several threads may call it at once.
+
+    Threads share one :class:`requests.Session` rather than one each. What a session keeps
+    that is not safe to change under concurrent use (its headers, auth, adapters) is set here,
+    before any call, and never changed after: the Focus session id travels as a per-request
+    header, not on the session. What concurrent calls do touch is thread-safe: urllib3's
+    connection pool hands each request a connection of its own (sized here to
+    ``screen_workers + 1``: the workers and the listing, so no connection is opened and
+    thrown away for want of room), the cookie jar locks itself, and the circuit breaker and
+    this client's counters and session id are guarded by locks. Sharing keeps the
+    keep-alive connections across pulls and voucher kinds, one ``close()`` releases them, and
+    a session passed in as ``http`` (a proxy or TLS setup, a test's instrumented session) sees
+    every request; give such a session a pool of at least ``screen_workers + 1``.
+    """
 
     def __init__(
         self,
@@ -65,14 +86,34 @@ class FocusClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings or FocusSettings()
-        self.http = http or requests.Session()
+        if http is None:
+            http = requests.Session()
+            pool = max(DEFAULT_POOLSIZE, self.settings.screen_workers + 1)
+            adapter = HTTPAdapter(pool_maxsize=pool)
+            http.mount("http://", adapter)
+            http.mount("https://", adapter)
+        self.http = http
         self.http.headers.update({"Accept": "application/json", "User-Agent": "pebble-focus/1.0"})
         self.breaker = self.settings.breaker()
         #: HTTP attempts made so far (retries included), for logs and tests
         self.attempts = 0
         self._sleep = sleep
         self._session_id: str | None = None
+        #: Successful logins so far (the first and every renewal), for logs and tests.
         self.logins = 0
+        # Held while logging in: a thread finding the session expired waits for a login
+        # already under way instead of starting its own (no stampede of logins).
+        self._session_lock = threading.RLock()
+        #: The renewal that failed and the session it was renewing: threads that saw the
+        #: same session expire get its error rather than each trying a doomed login.
+        self._failed_renewal: tuple[str, FocusError] | None = None
+        #: When Focus last refused these credentials, and how: for ``breaker_cooldown_s``
+        #: after it, calls fail with this refusal instead of logging in again with them
+        #: (every worker trying would be a burst of refused logins, which can lock the Focus
+        #: user). An explicit ``login()`` always tries.
+        self._refused: tuple[float, FocusAuthError] | None = None
+        self._clock = time.monotonic
+        self._count_lock = threading.Lock()
 
     def __enter__(self) -> FocusClient:
         return self
@@ -101,15 +142,21 @@ class FocusClient:
         reply = self._send("POST", f"{API_ROOT}/Login", json_body=body)
         if reply.get("result") != 1:
             message = str(reply.get("message") or "login refused")
-            raise FocusAuthError(f"Focus refused the login for user {s.username!r}: {message}")
+            refused = FocusAuthError(f"Focus refused the login for user {s.username!r}: {message}")
+            with self._session_lock:
+                self._refused = (self._clock(), refused)
+            raise refused
         try:
             session_id = str(reply["data"][0]["fSessionId"])
         except (KeyError, IndexError, TypeError):
             raise FocusResponseError("login reply has no data[0].fSessionId") from None
         if not session_id:
             raise FocusResponseError("login reply has an empty fSessionId")
-        self._session_id = session_id
-        self.logins += 1
+        with self._session_lock:
+            self._session_id = session_id
+            self._failed_renewal = None
+            self._refused = None
+            self.logins += 1
         return session_id
 
     def list_documents(
@@ -173,24 +220,55 @@ class FocusClient:
 
     def _call(self, method: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """An authenticated call; renews the session once if Focus says it has expired."""
-        if self._session_id is None:
-            self.login()
+        session_id = self._current_session()
         for renewed in (False, True):
-            reply = self._send(method, path, params=params, session_id=self._session_id)
+            reply = self._send(method, path, params=params, session_id=session_id)
             if reply.get("result") == 1:
                 return reply
             message = str(reply.get("message") or "no message")
             if _is_session_problem(message):
                 if renewed:
                     raise FocusAuthError(f"session rejected again after a fresh login: {message}")
-                log.info("Focus session no longer valid (%s); logging in again", message)
-                self._session_id = None
-                self.login()
+                session_id = self._renew(session_id, message)
                 continue
             if "not found" in message.casefold():
                 raise FocusNotFoundError(message)
             raise FocusRequestError(message)
         raise AssertionError("unreachable")
+
+    def _current_session(self) -> str:
+        """The session id to call with, logging in first if there is none (one thread logs
+        in, the others wait for it)."""
+        with self._session_lock:
+            if self._session_id:
+                return self._session_id
+            self._raise_recent_refusal()
+            return self.login()
+
+    def _raise_recent_refusal(self) -> None:
+        """Raise the refusal of these credentials if it is under ``breaker_cooldown_s`` old."""
+        if self._refused is not None:
+            refused_at, refusal = self._refused
+            if self._clock() - refused_at < self.settings.breaker_cooldown_s:
+                raise refusal
+
+    def _renew(self, stale: str, message: str) -> str:
+        """A session id to replace ``stale``, which Focus just refused: the one another
+        thread has meanwhile logged in for, or a fresh login's. Raises the login's error,
+        the same one to every thread that saw ``stale`` refused."""
+        with self._session_lock:
+            if self._session_id is not None and self._session_id != stale:
+                return self._session_id  # another thread has already logged in again
+            if self._failed_renewal is not None and self._failed_renewal[0] == stale:
+                raise self._failed_renewal[1]
+            self._raise_recent_refusal()
+            log.info("Focus session no longer valid (%s); logging in again", message)
+            self._session_id = None
+            try:
+                return self.login()
+            except FocusError as exc:
+                self._failed_renewal = (stale, exc)
+                raise
 
     def _send(
         self,
@@ -215,7 +293,8 @@ class FocusClient:
                 )
             if attempt:
                 self._sleep(s.backoff(attempt))
-            self.attempts += 1
+            with self._count_lock:
+                self.attempts += 1
             try:
                 reply = self._attempt(method, url, params, json_body, headers)
             except _TransientError as exc:

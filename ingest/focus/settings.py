@@ -10,6 +10,7 @@ canonical names the connector reads Focus RT data by.
 | ``FOCUS_CONNECT_TIMEOUT_S`` ... ``FOCUS_BREAKER_COOLDOWN_S`` | see ``HttpSettings`` | retries, breaker |
 | ``FOCUS_MAX_PAGES`` | 10000 | pages one listing may take (``FOCUS_PAGING_LOOP`` beyond) |
 | ``FOCUS_MAX_RESPONSE_BYTES`` | 64 MiB | largest reply read (``FOCUS_RESPONSE_TOO_LARGE`` beyond) |
+| ``FOCUS_SCREEN_WORKERS`` | 8 | document screens fetched at once (1: one after another) |
 
 Both JSON maps are merged over the defaults, so a tenant only lists what it renamed. The
 HTTP names are those of every ERP client (:class:`ingest.common.resilience.HttpSettings`);
@@ -117,6 +118,11 @@ class FocusSettings(HttpSettings):
     max_pages: int = Field(default=10_000, ge=1)
     #: Largest reply body read into memory (a list page or one document).
     max_response_bytes: int = Field(default=64 << 20, ge=1024)
+    #: Document screens fetched at once during a pull (one request per document, on a pool
+    #: of this many threads; landing order stays the listing order). 1 fetches them one
+    #: after another on the calling thread. Keep it modest: every worker is one more
+    #: request the Focus server has to serve at the same time.
+    screen_workers: int = Field(default=8, ge=1, le=64)
     #: Incremental pulls start this many days before the last seen document date, so status
     #: changes to recent documents are picked up (re-landing unchanged ones adds nothing).
     lookback_days: int = Field(default=7, ge=0)

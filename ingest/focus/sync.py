@@ -1,5 +1,11 @@
 """Pull Focus documents (list, then one screen per document) and land them incrementally.
 
+Focus has no bulk read: every document is one request, so the screens are fetched on a
+pool of ``FOCUS_SCREEN_WORKERS`` threads (:func:`fetch_documents`) while the listing pages
+on, and handed on in the listing's order, so what lands, in which batch and with which
+cursor is the same as fetching them one by one. At most twice the workers' number of
+documents are asked for ahead of the one being landed, so memory stays bounded.
+
 The cursor per voucher kind (``raw.ingest_cursors``, source ``focus``) is the latest
 document date and number landed. The next pull asks for documents dated from that date
 minus ``lookback_days``, so recently changed documents (an order that got dispatched) are
@@ -11,10 +17,15 @@ does not block the pull.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 import json
 import logging
+import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -83,11 +94,132 @@ def fetch_documents(
     *,
     from_date: dt.date | None = None,
     to_date: dt.date | None = None,
+    workers: int | None = None,
 ) -> Iterator[tuple[str, Document]]:
     """Yield (doc_no, Focus document) for every document of ``kind`` in range, oldest first.
 
-    A document listed but gone by the time it is fetched (deleted in between) is skipped.
+    The screens are fetched ``workers`` at a time (default ``screen_workers`` of the
+    client's settings; 1: one after another on this thread) and yielded in the listing's
+    order whatever order they arrive in. A failure is raised where the sequential fetch
+    would raise it: every document listed before the failing one (or before the listing
+    failed) is yielded first, none after it. A document listed but gone by the time it is
+    fetched (deleted in between) is skipped.
     """
+    count = client.settings.screen_workers if workers is None else workers
+    if count < 1:
+        raise ValueError(f"workers must be at least 1, got {count}")
+    if count == 1:
+        yield from _fetch_sequential(client, kind, from_date, to_date)
+    else:
+        yield from _fetch_parallel(client, kind, from_date, to_date, count)
+
+
+def _fetch_sequential(
+    client: FocusClient, kind: str, from_date: dt.date | None, to_date: dt.date | None
+) -> Iterator[tuple[str, Document]]:
+    voucher_type = client.settings.voucher_types[kind]
+    for doc_no in _listed(client, kind, from_date, to_date):
+        document = _screen(client, voucher_type, doc_no)
+        if document is not None:
+            yield doc_no, document
+
+
+def _fetch_parallel(
+    client: FocusClient,
+    kind: str,
+    from_date: dt.date | None,
+    to_date: dt.date | None,
+    workers: int,
+) -> Iterator[tuple[str, Document]]:
+    """The screens on a pool of ``workers`` threads, yielded in listing order. The listing
+    pages on this thread, at most ``2 * workers`` documents ahead of the one yielded."""
+    voucher_type = client.settings.voucher_types[kind]
+    ahead = 2 * workers
+    fetches = _Fetches(client, voucher_type)
+    pending: deque[tuple[str, Future[Document | None]]] = deque()
+    listing_error: Exception | None = None
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"focus-{kind}") as pool:
+        try:
+            listed = _listed(client, kind, from_date, to_date)
+            for index in itertools.count():
+                if fetches.failed:
+                    break  # it is raised when its turn comes; nothing after it is used
+                try:
+                    doc_no = next(listed)
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - raised below, after what came before
+                    listing_error = exc
+                    break
+                pending.append((doc_no, pool.submit(fetches.fetch, index, doc_no)))
+                if len(pending) >= ahead:
+                    yield from _next_done(pending)
+            while pending:
+                yield from _next_done(pending)
+            if listing_error is not None:
+                raise listing_error
+        finally:
+            # Stopped early (a failure, or the consumer gave up): nothing more is asked for;
+            # leaving the pool waits for the requests already under way.
+            for _, future in pending:
+                future.cancel()
+
+
+class _Fetches:
+    """The screen requests of one parallel fetch. Once one fails, requests for documents
+    listed after it are not sent: they would never be used (the failure is raised before
+    their turn), and each would be one more request to a server in trouble (or one more
+    login refused)."""
+
+    def __init__(self, client: FocusClient, voucher_type: str) -> None:
+        self.client = client
+        self.voucher_type = voucher_type
+        self._lock = threading.Lock()
+        self._failed_at: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        with self._lock:
+            return self._failed_at is not None
+
+    def fetch(self, index: int, doc_no: str) -> Document | None:
+        with self._lock:
+            if self._failed_at is not None and index > self._failed_at:
+                return None  # never yielded: the earlier failure is raised first
+        try:
+            return _screen(self.client, self.voucher_type, doc_no)
+        except Exception:
+            with self._lock:
+                if self._failed_at is None or index < self._failed_at:
+                    self._failed_at = index
+            raise
+
+
+def _next_done(
+    pending: deque[tuple[str, Future[Document | None]]],
+) -> Iterator[tuple[str, Document]]:
+    """The oldest pending document, once fetched (its failure raised); none if it is gone."""
+    doc_no, future = pending[0]
+    document = future.result()
+    pending.popleft()
+    if document is not None:
+        yield doc_no, document
+
+
+def _screen(client: FocusClient, voucher_type: str, doc_no: str) -> Document | None:
+    """One document, or None when it was listed but is gone (deleted in between)."""
+    try:
+        return client.screen(voucher_type, doc_no)
+    except FocusNotFoundError:
+        log.warning("%s %s was listed but is gone; skipping it", voucher_type, doc_no)
+        return None
+
+
+def _listed(
+    client: FocusClient, kind: str, from_date: dt.date | None, to_date: dt.date | None
+) -> Iterator[str]:
+    """The document numbers of ``kind`` in range, in listing order (checked to be text
+    that can be asked for and stored)."""
     settings = client.settings
     voucher_type = settings.voucher_types[kind]
     doc_field = settings.field_map["doc_no"]
@@ -104,12 +236,7 @@ def fetch_documents(
                 f"{voucher_type} list row has a {doc_field!r} that is not valid text "
                 f"({doc_no!r}): a NUL or a lone surrogate; it cannot be asked for or stored"
             )
-        try:
-            document = client.screen(voucher_type, doc_no)
-        except FocusNotFoundError:
-            log.warning("%s %s was listed but is gone; skipping it", voucher_type, doc_no)
-            continue
-        yield str(doc_no), document
+        yield doc_no
 
 
 def _valid_text(text: str) -> bool:
@@ -192,14 +319,18 @@ def sync_kind(
         batch.clear()
         rejects.clear()
 
-    for doc_no, document in fetch_documents(client, kind, from_date=from_date, to_date=to_date):
-        try:
-            batch.append((normalise(kind, document, fields), document))
-        except FocusFieldError as exc:
-            log.warning("Focus %s %s rejected: %s", kind, doc_no, exc.message)
-            rejects.append((doc_no, exc.message, document))
-        if len(batch) + len(rejects) >= batch_size:
-            flush()
+    # closing(): a failed landing stops the fetch (and its threads) at once, not whenever
+    # the generator is collected.
+    fetched = fetch_documents(client, kind, from_date=from_date, to_date=to_date)
+    with contextlib.closing(fetched):
+        for doc_no, document in fetched:
+            try:
+                batch.append((normalise(kind, document, fields), document))
+            except FocusFieldError as exc:
+                log.warning("Focus %s %s rejected: %s", kind, doc_no, exc.message)
+                rejects.append((doc_no, exc.message, document))
+            if len(batch) + len(rejects) >= batch_size:
+                flush()
     if batch or rejects:
         flush()
     return report
