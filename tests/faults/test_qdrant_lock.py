@@ -112,12 +112,26 @@ def test_scoring_waits_for_a_store_released_in_time(
     caplog.set_level(logging.INFO, logger="ml.search")
     holder = Holder(get_settings().home / "qdrant")
     monkeypatch.setenv("PEBBLE_QDRANT_WAIT_S", "60")
-    timer = threading.Timer(2.0, holder.release)
-    timer.start()
+
+    class ReleaseWhenWaiting(logging.Handler):
+        """The other process lets go once scoring says it is waiting (a fixed timer could
+        fire before a loaded machine's scoring even reached the store)."""
+
+        timers: list[threading.Timer] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if "is busy; waiting" in record.getMessage() and not self.timers:
+                self.timers.append(threading.Timer(0.5, holder.release))
+                self.timers[0].start()
+
+    releaser = ReleaseWhenWaiting()
+    logging.getLogger("ml.search").addHandler(releaser)
     try:
         report = _score(warehouse, classifier)
     finally:
-        timer.cancel()
+        logging.getLogger("ml.search").removeHandler(releaser)
+        for timer in releaser.timers:
+            timer.join()
         holder.release()
     assert any("is busy; waiting" in r.getMessage() for r in caplog.records)  # it waited
     assert report.scored == report.total == landed_mail
