@@ -347,7 +347,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     result["generate_s"] = round(time.perf_counter() - started, 1)
     print(f"world: seed {args.seed}, scale {args.scale} ({result['generate_s']}s)", flush=True)
 
-    url = scratch_database("dbt")
+    url = scratch_database(args.scratch_name)
     os.environ["DATABASE_URL"] = url
     os.environ["PEBBLE_HOME"] = str(work / "pebble_home")
     os.environ.pop(db.RESOLVED_URL_ENV, None)
@@ -561,6 +561,11 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--scratch-name",
+        default="dbt",
+        help="scratch database <warehouse db>_bench_<name> (two runs at once need two names)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-dbt-"))
     try:

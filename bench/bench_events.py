@@ -439,6 +439,7 @@ def main() -> None:
     parser.add_argument("--race-moves", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="bench-events-"))
@@ -483,6 +484,15 @@ def main() -> None:
             "\nTwo writers moving one card from the version they read\n"
             + json.dumps(contention, indent=2)
         )
+        if args.json:
+            result = {
+                "server": server,
+                "load_average_1m": round(os.getloadavg()[0], 1),
+                "views": views,
+                "appends": appends,
+                "race": contention,
+            }
+            args.json.write_text(json.dumps(result, indent=2) + "\n")
     finally:
         if url and not args.keep:
             drop_database(url)

@@ -171,6 +171,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args()
     count = int(10_000 * args.scale)
 
@@ -230,6 +231,8 @@ def main() -> None:
             "peak_rss_process_tree_mb": round(sampler.peak),
         }
         print(json.dumps(result, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2) + "\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

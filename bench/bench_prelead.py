@@ -286,6 +286,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated row counts")
     parser.add_argument("--workers", type=int, default=None, help="validation processes")
     parser.add_argument("--keep", action="store_true", help="keep the loaded batches")
+    parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--load-child", nargs=2, metavar=("FILE", "BATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load_child:
@@ -336,17 +337,17 @@ def main() -> None:
             path.unlink()
     if not args.keep:
         _delete_batches(batches)
+    growth = None
     if len(results) >= 2:
         small, large = results[0], results[-1]
-        print(
-            json.dumps(
-                {
-                    "rows_growth": large["rows"] / small["rows"],
-                    "time_growth": round(large["seconds"] / small["seconds"], 2),
-                    "peak_rss_growth": round(large["peak_rss_mb"] / small["peak_rss_mb"], 2),
-                }
-            )
-        )
+        growth = {
+            "rows_growth": large["rows"] / small["rows"],
+            "time_growth": round(large["seconds"] / small["seconds"], 2),
+            "peak_rss_growth": round(large["peak_rss_mb"] / small["peak_rss_mb"], 2),
+        }
+        print(json.dumps(growth))
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "growth": growth}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="50,500", help="export sizes in MB, comma-separated")
     parser.add_argument("--parse", type=Path, help=argparse.SUPPRESS)  # child-process mode
+    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     if args.parse:
         print(json.dumps(parse_file(args.parse)))
@@ -121,6 +122,8 @@ def main() -> None:
                 f" peak RSS {result['peak_rss_mb']:6.1f} MB  (synthesis {written:.1f} s)"
             )
             path.unlink()
+    if args.json:
+        args.json.write_text(json.dumps({"results": results}, indent=2) + "\n")
     if len(results) >= 2:
         small, large = results[0], results[-1]
         print(
