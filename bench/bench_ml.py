@@ -4,10 +4,20 @@ Measures, on this machine's CPU:
   * training time of the default model on the demo world (scale 1 unless --world says otherwise);
   * end-to-end scoring throughput (classify + extract + embed) in emails/s;
   * the default model's fine-tuned encoder alone under each speed-up (threads, token budget,
-    length bucketing, int8), each with its accuracy cost on the held-out split of generated
-    mail (same weights and head, only the serving setting changes).
+    length bucketing, int8, bfloat16), each with its accuracy cost on the held-out split of
+    generated mail (same weights and head, only the serving setting changes);
+  * the shipped scoring path against the naive one, each in a child process of its own,
+    interleaved (ours, naive, naive, ours, ...) so that a shared machine's load falls on both:
+    ours is `score_emails` as the `email_predictions` asset runs it (classify + extract with
+    the world's stock master + the search embedding from the same encoder pass; batches of
+    256, the served precision); naive is the same code one email at a time with the float32
+    encoder (no batching, no bfloat16/int8), on the first `--naive-n` emails. Database writes
+    and the Qdrant upsert are not part of either. `--json` writes them as
+    {"stages": [{"stage": "score_emails", "n", "ours_per_s", "naive_per_s", "ratio",
+    "ours_peak_mb", "naive_peak_mb", ...}]} beside the other figures.
 
 Usage: .venv/bin/python bench/bench_ml.py [--world DIR] [--n 1000] [--json out.json] [--quick]
+       [--model ARTIFACT_DIR] [--rounds 2] [--naive-n 300]
 """
 
 from __future__ import annotations
@@ -33,6 +43,102 @@ def _timed(fn, repeat: int = 3) -> float:
     return statistics.median(runs)
 
 
+def _child(args: argparse.Namespace) -> int:
+    """One timed scoring run (`--child ours|naive`) in a process of its own: its peak memory
+    is its own. Writes {"n", "seconds"} to `--out`."""
+    from ml.classifier import EmailClassifier
+    from ml.encoder import Encoder, EncoderConfig
+    from ml.extract import get_extractor
+    from ml.extract.evaluate import world_products
+    from ml.pipeline import score_emails
+    from ml.train import ENCODER_WEIGHTS
+
+    rows = json.loads(args.rows.read_text(encoding="utf-8"))
+    clf = EmailClassifier(args.model)
+    if args.child == "naive":
+        weights = args.model / ENCODER_WEIGHTS
+        clf.encoder = Encoder(
+            EncoderConfig(max_length=clf.encoder_config.max_length, int8=False, bf16=False),
+            weights=weights if weights.is_file() else None,
+        )
+    extractor = get_extractor(world_products(args.world))
+    score_emails(rows[:32], classifier=clf, extractor=extractor)  # warm-up
+    start = time.perf_counter()
+    if args.child == "ours":
+        score_emails(rows, classifier=clf, extractor=extractor)
+    else:
+        for row in rows:
+            score_emails([row], classifier=clf, extractor=extractor)
+    seconds = time.perf_counter() - start
+    result = {"n": len(rows), "seconds": seconds, "peak_mb": _peak_mb()}
+    args.out.write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory since it started its program (VmHWM; getrusage's
+    ru_maxrss would also count the parent's memory that a fork copied before exec)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return float("nan")
+
+
+def _run_child(kind: str, model: Path, world: Path, rows: Path, out: Path) -> tuple[float, float]:
+    """(emails/s, peak RSS in MB) of one child run."""
+    import subprocess
+
+    command = [sys.executable, __file__, "--child", kind, "--model", str(model)]
+    command += ["--world", str(world), "--rows", str(rows), "--out", str(out)]
+    code = subprocess.run(command, check=False).returncode
+    if code != 0:
+        raise SystemExit(f"bench child {kind} failed with exit {code}")
+    result = json.loads(out.read_text(encoding="utf-8"))
+    return result["n"] / result["seconds"], result["peak_mb"]
+
+
+def score_stage(
+    model: Path, world: Path, rows: list[dict], naive_n: int, rounds: int, scratch: Path
+) -> dict:
+    """Ours against naive, interleaved over `rounds` (the order alternates), medians."""
+    ours_file, naive_file = scratch / "rows_ours.json", scratch / "rows_naive.json"
+    ours_file.write_text(json.dumps(rows), encoding="utf-8")
+    naive_file.write_text(json.dumps(rows[:naive_n]), encoding="utf-8")
+    runs: dict[str, list[tuple[float, float]]] = {"ours": [], "naive": []}
+    load = [os.getloadavg()[0]]
+    for r in range(rounds):
+        for kind in ("ours", "naive") if r % 2 == 0 else ("naive", "ours"):
+            rows_file = ours_file if kind == "ours" else naive_file
+            per_s, peak = _run_child(kind, model, world, rows_file, scratch / f"{kind}{r}.json")
+            runs[kind].append((per_s, peak))
+            print(f"  round {r + 1} {kind}: {per_s:.1f} emails/s, peak {peak:.0f} MB")
+        load.append(os.getloadavg()[0])
+    ours = statistics.median(p for p, _ in runs["ours"])
+    naive = statistics.median(p for p, _ in runs["naive"])
+    return {
+        "stage": "score_emails",
+        "n": len(rows),
+        "naive_n": min(naive_n, len(rows)),
+        "rounds": rounds,
+        "ours_per_s": round(ours, 1),
+        "naive_per_s": round(naive, 1),
+        "ratio": round(ours / naive, 2),
+        "ours_runs_per_s": [round(p, 1) for p, _ in runs["ours"]],
+        "naive_runs_per_s": [round(p, 1) for p, _ in runs["naive"]],
+        "ours_peak_mb": round(max(m for _, m in runs["ours"]), 1),
+        "naive_peak_mb": round(max(m for _, m in runs["naive"]), 1),
+        "load_1min": [round(x, 2) for x in load],
+        "cpu_count": os.cpu_count(),
+        "note": (
+            "ours: score_emails as the email_predictions asset runs it (classify + extract "
+            "with the stock master + embedding, one encoder pass, batches of 256, served "
+            "precision); naive: the same code one email at a time with the float32 encoder; "
+            "each run in its own process, interleaved; no database or Qdrant writes"
+        ),
+    }
+
+
 def _generate_world(out: Path) -> Path:
     """The demo world (seed 7, scale 1) the figures have always been measured on."""
     from demo.world import generate_world
@@ -53,22 +159,41 @@ def main() -> int:
         action="store_true",
         help="skip the per-setting accuracy (no extra training)",
     )
+    parser.add_argument("--model", type=Path, help="a trained artifact folder (skips training)")
+    parser.add_argument("--rounds", type=int, default=2, help="ours/naive rounds, interleaved")
+    parser.add_argument("--naive-n", type=int, default=300, help="emails per naive run")
+    parser.add_argument("--child", choices=("ours", "naive"), help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        return _child(args)
 
     import torch
 
     from ml.bootstrap import HANDWRITTEN_SETS
     from ml.classifier import EmailClassifier, decide
     from ml.data import load_eval_sets, load_world_examples
-    from ml.encoder import Encoder, EncoderConfig
+    from ml.encoder import Encoder, EncoderConfig, native_bf16
     from ml.extract import get_extractor
     from ml.extract.evaluate import world_products
     from ml.metrics import classification_report
     from ml.pipeline import score_emails
     from ml.text import classification_text, extraction_text
-    from ml.train import ENCODER_WEIGHTS, TrainConfig, group_split, split_groups, train
+    from ml.train import (
+        ENCODER_WEIGHTS,
+        ModelArtifact,
+        TrainConfig,
+        group_split,
+        split_groups,
+        train,
+    )
 
-    figures: dict = {"cpu_threads": torch.get_num_threads()}
+    figures: dict = {
+        "cpu_threads": torch.get_num_threads(),
+        "native_bf16": native_bf16(),
+        "load_1min_at_start": round(os.getloadavg()[0], 2),
+    }
     scratch = Path(tempfile.mkdtemp(prefix="bench_ml_"))
     world = args.world or _generate_world(scratch / "world")
     examples = load_world_examples(world)
@@ -78,15 +203,21 @@ def main() -> int:
         + (", ".join(f"{k} {len(v)}" for k, v in evaluation.items()) or "absent")
     )
 
-    # 1. Training time of the default model, from a cold model store.
-    start = time.perf_counter()
-    artifact = train(examples, home=scratch / "home", eval_examples=evaluation, force=True)
-    figures["train_seconds"] = round(time.perf_counter() - start, 1)
+    # 1. Training time of the default model, from a cold model store (or a given model).
+    if args.model:
+        path = args.model.resolve()
+        metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+        artifact = ModelArtifact(path.name, path, metrics, reused=True)
+        print(f"model {path} (not trained here)")
+    else:
+        start = time.perf_counter()
+        artifact = train(examples, home=scratch / "home", eval_examples=evaluation, force=True)
+        figures["train_seconds"] = round(time.perf_counter() - start, 1)
+        print(
+            f"training ({len(examples)} emails, incl. baseline and calibration): "
+            f"{figures['train_seconds']}s"
+        )
     figures["default_model"] = {k: artifact.metrics.get(k) for k in ("heldout", *HANDWRITTEN_SETS)}
-    print(
-        f"training ({len(examples)} emails, incl. baseline and calibration): "
-        f"{figures['train_seconds']}s"
-    )
 
     # 2. End-to-end scoring on typical mail (the world's own emails, cycled to --n).
     rows = [
@@ -115,18 +246,40 @@ def main() -> int:
         f"{figures['tokens_per_email']}"
     )
 
+    # 2b. The shipped path against the naive one, in child processes, interleaved.
+    print(f"ours vs naive (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs):")
+    stage = score_stage(artifact.path, world, rows, args.naive_n, args.rounds, scratch)
+    figures["stages"] = [stage]
+    print(
+        f"score_emails: ours {stage['ours_per_s']} emails/s, naive {stage['naive_per_s']} "
+        f"emails/s, ratio {stage['ratio']}; peak {stage['ours_peak_mb']} MB vs "
+        f"{stage['naive_peak_mb']} MB"
+    )
+
     # 3. Encoder speed-ups and their accuracy cost. The fine-tuned encoder of the default
     # model is served under each setting with the same head; accuracy is measured on the
     # default model's held-out split (generated mail the model never trained on).
+    bf16_default = " (default)" if native_bf16() else " (default, AMX absent: not used)"
     settings = [
-        # (label, threads, max_length, int8, bucketing)
-        ("fp32, 1 thread, 128 tok, no bucketing", 1, 128, False, False),
-        ("fp32, 2 threads, 128 tok, no bucketing", 2, 128, False, False),
-        ("fp32, 2 threads, 128 tok, bucketing", 2, 128, False, True),
-        ("fp32, 2 threads, 64 tok, bucketing", 2, 64, False, True),
-        ("int8, 2 threads, 128 tok, bucketing", 2, 128, True, True),
-        ("int8, 2 threads, 64 tok, bucketing (default)", 2, 64, True, True),
+        # (label, threads, max_length, int8, bucketing, bf16)
+        ("fp32, 1 thread, 128 tok, no bucketing", 1, 128, False, False, False),
+        ("fp32, 2 threads, 128 tok, no bucketing", 2, 128, False, False, False),
+        ("fp32, 2 threads, 128 tok, bucketing", 2, 128, False, True, False),
+        ("fp32, 2 threads, 64 tok, bucketing", 2, 64, False, True, False),
+        ("int8, 2 threads, 128 tok, bucketing", 2, 128, True, True, False),
+        (
+            "int8, 2 threads, 64 tok, bucketing" + ("" if native_bf16() else " (default)"),
+            2,
+            64,
+            True,
+            True,
+            False,
+        ),
+        ("bf16 (AMX), 1 thread, 64 tok, bucketing", 1, 64, True, True, True),
+        ("bf16 (AMX), 2 threads, 64 tok, bucketing" + bf16_default, 2, 64, True, True, True),
     ]
+    if not native_bf16():
+        settings = [s for s in settings if not s[5]]  # it would be int8 again
     if args.quick:
         settings = [s for s in settings if s[1] == 2 and s[2] == 64]
     config = TrainConfig()
@@ -140,17 +293,17 @@ def main() -> int:
     weights = artifact.path / ENCODER_WEIGHTS
     sample = cls_texts[: min(len(cls_texts), 512)]
     figures["encoder"] = []
-    for label, threads, max_length, int8, bucket in settings:
+    for label, threads, max_length, int8, bucket, bf16 in settings:
         torch.set_num_threads(threads)
         enc = Encoder(
-            EncoderConfig(max_length=max_length, int8=int8),
+            EncoderConfig(max_length=max_length, int8=int8, bf16=bf16),
             weights=weights if weights.is_file() else None,
         )
         enc.encode(sample[:32])
         per_s = len(sample) / _timed(
             lambda e=enc, b=bucket: e.encode(sample, bucket_by_length=b), 2
         )
-        row = {"setting": label, "encode_per_s": round(per_s, 1)}
+        row = {"setting": label, "precision": enc.precision, "encode_per_s": round(per_s, 1)}
         if threads == 2 and bucket and not args.speed_only:
             # Accuracy depends on the encoding, not on threads or bucketing.
             probs = clf.head.probabilities(enc.encode(held_texts))

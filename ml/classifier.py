@@ -10,6 +10,7 @@ can never disagree.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from ml.settings import LEAD_REVIEW_FLOOR, get_ml_settings
 from ml.store import resolve
 from ml.taxonomy import OTHER, STREAMS, stream_of
 from ml.text import classification_text
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,11 +124,23 @@ class EmailClassifier:
         self.intents: tuple[str, ...] = tuple(labels["intents"])
         identity = json.loads((path / "encoder.json").read_text(encoding="utf-8"))
         self.encoder_config = EncoderConfig(
-            max_length=int(identity["max_length"]), int8=bool(identity["int8"])
+            max_length=int(identity["max_length"]),
+            int8=bool(identity["int8"]),
+            # artifacts from before bfloat16 serving were calibrated on int8 vectors
+            bf16=bool(identity.get("bf16", False)),
         )
         self.head = Head.load(path / "head.npz", self.intents)
         weights = identity.get("weights_file")
         self.encoder = get_encoder(self.encoder_config, path / weights if weights else None)
+        calibrated_as = identity.get("precision")
+        if calibrated_as and calibrated_as != self.encoder.precision:
+            log.warning(
+                "classifier %s was calibrated on %s encodings but this CPU serves it in %s: "
+                "confidences may be less well calibrated (retrain here to recalibrate)",
+                self.version,
+                calibrated_as,
+                self.encoder.precision,
+            )
 
     @property
     def metrics(self) -> dict[str, Any]:

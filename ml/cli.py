@@ -190,8 +190,13 @@ def register(app: typer.Typer) -> None:
             int, typer.Option(min=16, max=512, help="Token budget per email.")
         ] = 64,
         int8: Annotated[
-            bool, typer.Option(help="Dynamic int8 quantisation of the encoder.")
+            bool,
+            typer.Option(help="Dynamic int8 quantisation of the encoder (where bf16 is not used)."),
         ] = True,
+        bf16: Annotated[
+            bool,
+            typer.Option(help="Serve the encoder in bfloat16 on a CPU with AMX (else int8/fp32)."),
+        ] = False,
         fine_tune: Annotated[
             bool,
             typer.Option(
@@ -217,7 +222,7 @@ def register(app: typer.Typer) -> None:
             _say(str(exc))
             raise typer.Exit(2) from None
         config = TrainConfig(
-            encoder=EncoderConfig(max_length=max_tokens, int8=int8),
+            encoder=EncoderConfig(max_length=max_tokens, int8=int8, bf16=bf16),
             finetune=FineTuneConfig(enabled=fine_tune),
         )
         try:

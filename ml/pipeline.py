@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, is_dataclass
 from typing import Any, Protocol
 
+from ml.extract.entities import Entity
 from ml.taxonomy import OTHER
 from ml.text import classification_text, extraction_text
 
@@ -78,10 +79,22 @@ def _check_text(row: Mapping[str, Any], key: str) -> tuple[str, str]:
     return subject or "", body or ""
 
 
+_ENTITY_FIELDS = ("label", "text", "value", "start", "end", "valid")
+
+
 def entity_dict(entity: Any) -> dict[str, Any]:
     """An extractor entity as a plain dict (`label`, `text`, `value`, `start`, `end`, `valid`)."""
+    if isinstance(entity, Entity):  # the extractor's own: read directly (asdict deep-copies)
+        return {
+            "label": entity.label,
+            "text": entity.text,
+            "value": entity.value,
+            "start": entity.start,
+            "end": entity.end,
+            "valid": entity.valid,
+        }
     data = asdict(entity) if is_dataclass(entity) else dict(entity)
-    return {k: data.get(k) for k in ("label", "text", "value", "start", "end", "valid")}
+    return {k: data.get(k) for k in _ENTITY_FIELDS}
 
 
 def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:

@@ -5,6 +5,10 @@ rule components in order: identifiers, products, then quantities and prices (whi
 product mentions to size unstated packs). Each component adds `Entity` values to the
 `doc._.pebble_entities` list; `Extractor.to_doc` also exposes them as `doc.spans["pebble"]`
 for spaCy tooling such as displaCy.
+
+The rules read the text, never spaCy's tokens, so `Extractor.extract` and `extract_many` run
+the pipeline's components in order straight on the text (`_RuleComponent.find`): the same
+rules and order as `nlp(text)`, without tokenising, which took about a third of the time.
 """
 
 from __future__ import annotations
@@ -89,17 +93,11 @@ def build_pipeline(products: Sequence[ProductRef], *, prices_per_kg: bool = True
     if not Doc.has_extension(ENTITIES_ATTR):
         Doc.set_extension(ENTITIES_ATTR, default=None)
 
-    matcher = ProductMatcher(products)
-    packs = _PackSizes(products)
-
     if "pebble_identifiers" not in Language.factories:
 
-        @Language.component("pebble_identifiers")
-        def identifiers_component(doc: Doc) -> Doc:
-            found = getattr(doc._, ENTITIES_ATTR) or []
-            found.extend(find_identifiers(_text(doc)))
-            setattr(doc._, ENTITIES_ATTR, found)
-            return doc
+        @Language.factory("pebble_identifiers")
+        def make_identifiers(nlp: Language, name: str) -> _IdentifiersComponent:
+            return _IdentifiersComponent()
 
         @Language.factory("pebble_products")
         def make_products(nlp: Language, name: str) -> _ProductsComponent:
@@ -112,9 +110,9 @@ def build_pipeline(products: Sequence[ProductRef], *, prices_per_kg: bool = True
     nlp = spacy.blank("en")
     nlp.tokenizer = _TextKeepingTokenizer(nlp.tokenizer)
     nlp.add_pipe("pebble_identifiers")
-    nlp.add_pipe("pebble_products").matcher = matcher
+    nlp.add_pipe("pebble_products").matcher = ProductMatcher(products)
     measures = nlp.add_pipe("pebble_measures")
-    measures.packs = packs
+    measures.packs = _PackSizes(products)
     measures.prices_per_kg = prices_per_kg
     return nlp
 
@@ -143,27 +141,48 @@ def _text(doc: Doc) -> str:
     return text
 
 
-class _ProductsComponent:
+class _RuleComponent:
+    """A spaCy component whose rules read the text, never the tokens: `find(text, found)`
+    returns the entities after this component's step, and `__call__` applies it to a Doc.
+
+    `Extractor.extract_many` runs the pipeline's `find` steps straight on the text, so the
+    tokenizer (about a third of the extraction time, and read by no rule) runs only where
+    tokens are used (`Extractor.to_doc`)."""
+
+    def find(self, text: str, found: list[Entity]) -> list[Entity]:
+        raise NotImplementedError
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = getattr(doc._, ENTITIES_ATTR) or []
+        setattr(doc._, ENTITIES_ATTR, self.find(_text(doc), found))
+        return doc
+
+
+class _IdentifiersComponent(_RuleComponent):
+    """spaCy component: GSTIN, PAN, CIN and document numbers."""
+
+    def find(self, text: str, found: list[Entity]) -> list[Entity]:
+        found.extend(find_identifiers(text))
+        return found
+
+
+class _ProductsComponent(_RuleComponent):
     """spaCy component: PRODUCT entities from the product matcher."""
 
     matcher: ProductMatcher
 
-    def __call__(self, doc: Doc) -> Doc:
-        found = getattr(doc._, ENTITIES_ATTR) or []
-        found.extend(self.matcher.find(_text(doc)))
-        setattr(doc._, ENTITIES_ATTR, found)
-        return doc
+    def find(self, text: str, found: list[Entity]) -> list[Entity]:
+        found.extend(self.matcher.find(text))
+        return found
 
 
-class _MeasuresComponent:
+class _MeasuresComponent(_RuleComponent):
     """spaCy component: PRICE then QUANTITY entities, packs sized from nearby products."""
 
     packs: _PackSizes
     prices_per_kg: bool = True
 
-    def __call__(self, doc: Doc) -> Doc:
-        text = _text(doc)
-        found: list[Entity] = getattr(doc._, ENTITIES_ATTR) or []
+    def find(self, text: str, found: list[Entity]) -> list[Entity]:
         products = [e for e in found if e.label == "PRODUCT"]
         identifiers = [(e.start, e.end) for e in found if e.label != "PRODUCT"]
 
@@ -189,13 +208,14 @@ class _MeasuresComponent:
         found.extend(prices)
         found.extend(quantities)
         # A PO cue followed by a product ("PO for H2SO4") names no PO reference.
-        found = [
-            e
-            for e in found
-            if e.label != "PO_NO" or not any(p.start < e.end and e.start < p.end for p in products)
-        ]
-        setattr(doc._, ENTITIES_ATTR, found)
-        return doc
+        if products:
+            found = [
+                e
+                for e in found
+                if e.label != "PO_NO"
+                or not any(p.start < e.end and e.start < p.end for p in products)
+            ]
+        return found
 
 
 class Extractor:
@@ -235,9 +255,16 @@ class Extractor:
         found: list[Entity] = getattr(doc._, ENTITIES_ATTR) or []
         return sorted(found, key=lambda e: (e.start, e.end, e.label))
 
+    def _find(self, text: str) -> list[Entity]:
+        """The pipeline's rule components in order, on the text itself (no tokens)."""
+        found: list[Entity] = []
+        for _name, component in self.nlp.pipeline:
+            found = component.find(text, found)
+        return sorted(found, key=lambda e: (e.start, e.end, e.label))
+
     def extract(self, text: str, *, include_quoted: bool | None = None) -> list[Entity]:
         """Entities in `text`, ordered by start offset."""
-        return self._entities(self.nlp(self._prepare(text, include_quoted)))
+        return self._find(self._prepare(text, include_quoted))
 
     def extract_many(
         self,
@@ -246,9 +273,9 @@ class Extractor:
         *,
         include_quoted: bool | None = None,
     ) -> list[list[Entity]]:
-        """`extract` for many texts through `nlp.pipe`; one list per text, in input order."""
-        prepared: Iterator[str] = (self._prepare(t, include_quoted) for t in texts)
-        return [self._entities(doc) for doc in self.nlp.pipe(prepared, batch_size=batch_size)]
+        """`extract` for many texts; one list per text, in input order. (`batch_size` is
+        kept for callers; the rules work one text at a time.)"""
+        return [self._find(self._prepare(t, include_quoted)) for t in texts]
 
     def to_doc(self, text: str, *, include_quoted: bool | None = None) -> Doc:
         """The spaCy `Doc` with the entities as `doc.spans["pebble"]` (overlaps allowed)."""

@@ -130,7 +130,11 @@ class ProductMatcher:
         self._prefixes: set[str] = set()
         self._first_pieces: set[str] = set()
         self._distinguishing: list[frozenset[str]] = []
-        self._by_initial: dict[str, list[_Name]] = {}
+        #: Exact names of 6+ characters (the ones a typo is looked for), by first letter and
+        #: key length: (position in the name table, name, edits tolerated).
+        self._by_initial: dict[str, dict[int, list[tuple[int, _Name, int]]]] = {}
+        self._longest_by_initial: dict[str, int] = {}
+        self._first_by_initial: dict[str, list[str]] = {}
         self._fuzzy_first_cache: dict[str, bool] = {}
         self._build()
 
@@ -174,9 +178,16 @@ class ProductMatcher:
         for key in self._names:
             for i in range(1, len(key) + 1):
                 self._prefixes.add(key[:i])
-        for name in self._names.values():
+        for position, name in enumerate(self._names.values()):
             if len(name.key) >= 6 and name.kind == "exact":
-                self._by_initial.setdefault(name.key[0], []).append(name)
+                size = len(name.key)
+                by_length = self._by_initial.setdefault(name.key[0], {})
+                by_length.setdefault(size, []).append((position, name, fuzzy_limit(size)))
+                longest = self._longest_by_initial.get(name.key[0], 0)
+                self._longest_by_initial[name.key[0]] = max(longest, size)
+        for first in sorted(self._first_pieces):
+            if len(first) >= 4:
+                self._first_by_initial.setdefault(first[0], []).append(first)
         # A product's distinguishing words are the pieces no other product uses.
         owned: list[set[str]] = []
         users: dict[str, int] = {}
@@ -282,42 +293,51 @@ class ProductMatcher:
         first = pieces[i]
         if len(first) < 4 or not first.isalpha() or not self._first_is_close(first):
             return None
-        candidates = self._by_initial.get(first[0], ())
-        best: tuple[int, int, _Name] | None = None  # (-pieces, distance, name)
+        by_length = self._by_initial.get(first[0])
+        if not by_length:
+            return None
+        longest = self._longest_by_initial[first[0]] + 2  # no name is further than 2 edits
+        # (-pieces, distance, position in the name table): more pieces win, then fewer edits,
+        # then the name that comes first.
+        best: tuple[int, int, int] | None = None
+        best_name: _Name | None = None
         key = ""
         n = len(pieces)
         j = i
         while j < n and j < i + 6:
             key += pieces[j]
+            size = len(key)
+            if size > longest:
+                break
             last = pieces[j]
-            for name in candidates:
-                if not name.key.endswith(last) and not (last.isalpha() and len(last) >= 3):
-                    continue  # the edit would fall on a number or a stray letter, not a typo
-                limit = fuzzy_limit(len(name.key))
-                if abs(len(name.key) - len(key)) > limit:
-                    continue
-                distance = osa_distance(key, name.key, limit)
-                if distance <= limit:
-                    rank = (-(j - i + 1), distance, name)
-                    if best is None or rank[:2] < best[:2]:
-                        best = rank
+            any_ending = last.isalpha() and len(last) >= 3
+            for length in range(size - 2, size + 3):
+                for position, name, limit in by_length.get(length, ()):
+                    if abs(length - size) > limit:
+                        continue
+                    if not any_ending and not name.key.endswith(last):
+                        continue  # the edit would fall on a number or a stray letter, not a typo
+                    distance = osa_distance(key, name.key, limit)
+                    if distance <= limit:
+                        rank = (-(j - i + 1), distance, position)
+                        if best is None or rank < best:
+                            best, best_name = rank, name
             if j + 1 < n and not joinable[j]:
                 break
             j += 1
-        if best is None or best[1] == 0:
+        if best is None or best_name is None or best[1] == 0:
             return None
         count = -best[0]
-        name = best[2]
-        return ProductMention(spans[i][0], spans[i + count - 1][1], name.products, "fuzzy", count)
+        return ProductMention(
+            spans[i][0], spans[i + count - 1][1], best_name.products, "fuzzy", count
+        )
 
     def _first_is_close(self, piece: str) -> bool:
         cached = self._fuzzy_first_cache.get(piece)
         if cached is not None:
             return cached
         close = False
-        for first in self._first_pieces:
-            if first[0] != piece[0] or len(first) < 4:
-                continue
+        for first in self._first_by_initial.get(piece[0], ()):
             limit = 1 if len(first) < 9 else 2
             if osa_distance(piece, first, limit) <= limit or (
                 first.startswith(piece[:4]) and len(piece) >= 5

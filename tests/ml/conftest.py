@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -55,6 +56,14 @@ def world_examples(small_world: Path) -> list[LabelledEmail]:
 
 @pytest.fixture(scope="session")
 def model_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh model store; `PEBBLE_TEST_MODEL_CACHE` names a lasting one instead, so that
+    test runs on one machine (both database modes, say) fine-tune the session's model once:
+    `train` reuses a stored artifact only when its version, the hash of the data, labels,
+    encoder identity (precision included) and configuration, is the same."""
+    cache = os.environ.get("PEBBLE_TEST_MODEL_CACHE")
+    if cache:
+        Path(cache).mkdir(parents=True, exist_ok=True)
+        return Path(cache)
     return tmp_path_factory.mktemp("ml_home")
 
 
