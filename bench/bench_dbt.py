@@ -32,13 +32,12 @@ Targets (issue 10): full build at scale 10 under 120 s; incremental refresh afte
 emails under 20 s. Timings are reported, never gated; the exit status is 1 when the marts
 differ between builds or activity_stream was rebuilt instead of appended to.
 
-Measured 2026-12-03 on the 2-core machine, quiet (load 1-2), ``--incremental-select
-'source:raw.emails+'``: scale 1 (2,824 emails): full build 13.6 s, rebuild 14.5 s,
-incremental after 100 emails 9.3 s; scale 10 (28,955 emails): full build 32.9 s, rebuild
-31.8 s, incremental 26.4 s (naive full refresh 25.2 s: the mail-side models are tables
-rebuilt in full, so the incremental run costs what the data costs; the slowest is
-int_prelead__candidates, 10.5 s, which new mail reaches through the CRM). Every run: marts
-identical between rebuilds and between incremental and full refresh.
+Measured 2026-12-04 on the 2-core machine, quiet (load 1.5), ``--incremental-select
+'source:raw.emails+'``, scale 10 (28,955 emails): full build 32.1 s, rebuild 30.6 s,
+incremental after 100 emails 19.9 s (was 26.4 s on 2026-12-03, before the CRM's mail mining
+became incremental and the lead-name search left the mail path), naive full refresh of the
+same selection 21.4 s. Marts identical between rebuilds and between incremental and full
+refresh.
 """
 
 from __future__ import annotations
