@@ -32,6 +32,8 @@ from scratch import drop_database, scratch_database  # bench/scratch.py
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.measure import tree_rss_mb  # noqa: E402
+
 MAILBOXES = ("sales", "accounts", "tenders", "qc")
 PRODUCTS = (
     "SBR 1502",
@@ -131,29 +133,6 @@ def synthesise(root: Path, count: int, seed: int) -> int:
     return total
 
 
-def _tree_rss_mb(root: int) -> float:
-    """Resident memory of ``root`` and all its descendants (parser pool, fork server)."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry)] = int(fields[1])
-        rss[int(entry)] = int(fields[21]) * page
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(child for child, parent in parents.items() if parent == pid)
-    return total / 1e6
-
-
 class _PeakSampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -162,7 +141,7 @@ class _PeakSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.wait(0.2):
-            self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
+            self.peak = max(self.peak, tree_rss_mb(os.getpid()))
 
 
 def main() -> None:
