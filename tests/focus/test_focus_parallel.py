@@ -35,11 +35,12 @@ FAST = {
     "backoff_s": 0.01,
     "backoff_max_s": 0.02,
     "connect_timeout_s": 2.0,
-    "read_timeout_s": 15.0,  # above the rendezvous timeout below
+    "read_timeout_s": 90.0,  # above the rendezvous timeout below
 }
 #: Seconds a rendezvous in the simulator waits for the other requests it expects; it only
-#: runs out when the requests do not arrive together (the client is not concurrent).
-RENDEZVOUS_S = 10.0
+#: runs out when the requests do not arrive together (the client is not concurrent). Met,
+#: it takes milliseconds; generous, because a stalled CI machine once outran 10 s.
+RENDEZVOUS_S = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -277,8 +278,9 @@ def test_session_expiring_under_several_workers_is_renewed_by_one_login(
     sim = _start(sims, big_world, herd_at=21, herd=3)
     with _client(sim, 6, page_size=200) as client:
         report = sync(warehouse, client)
-        assert client.logins == 2
-    assert sim.herd_met is True and sim.refusals >= 3
+        logins = client.logins
+    assert sim.herd_met is True, f"the three screens did not arrive together ({sim.arrivals})"
+    assert logins == 2 and sim.refusals >= 3
     assert sim.login_attempts == 2 and sim.login_count == 2  # one re-login for all of them
     assert state(warehouse) == reference
     # Each document landed once in the run: none lost, none fetched and landed twice.
