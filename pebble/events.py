@@ -27,7 +27,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import psycopg
@@ -53,7 +53,7 @@ CARD_STATUSES: tuple[str, ...] = (
     "done",
     "spam",
 )
-#: The entity each event type is about. The migrations 0005, 0006 and 0008 check the same pairs.
+#: The entity each event type is about. The migrations 0005, 0006, 0008 and 0009 check the same pairs.
 ENTITY_OF: dict[str, str] = {
     "CardMoved": "card",
     "CardAssigned": "card",
@@ -74,6 +74,14 @@ ENTITY_OF: dict[str, str] = {
     "SignedOut": "user",
     "SignInFailed": "user",
     "QCAlertAcknowledged": "qc_alert",
+    "TenderDecided": "tender",
+    "PipelineConfigured": "pipeline",
+    "DealCreated": "deal",
+    "DealMoved": "deal",
+    "DealClosed": "deal",
+    "TaskCreated": "task",
+    "TaskAssigned": "task",
+    "TaskCompleted": "task",
 }
 EVENT_TYPES: tuple[str, ...] = tuple(ENTITY_OF)
 ENTITY_TYPES: tuple[str, ...] = (
@@ -84,6 +92,10 @@ ENTITY_TYPES: tuple[str, ...] = (
     "route",
     "user",
     "qc_alert",
+    "tender",
+    "pipeline",
+    "deal",
+    "task",
 )
 #: Longest entity id, actor and key the table takes (CHECK constraints in 0005).
 MAX_ID_CHARS = 512
@@ -346,6 +358,115 @@ class QCAlertAcknowledged(_Payload):
     batch_no: Key | None = None
 
 
+class TenderDecided(_Payload):
+    """Bid or no-bid on a tender (entity id: the tender's ``tender_id`` in ``marts.tenders``)."""
+
+    decision: Literal["bid", "no_bid"]
+    note: Text | None = None
+
+
+#: A pipeline stage's name: lower-case words joined by underscores ("sample_sent").
+StageName = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{0,39}$")
+]
+#: Where every deal ends: the two closing stages, after a pipeline's open stages.
+CLOSED_STAGES: tuple[str, ...] = ("won", "lost")
+
+
+class PipelineConfigured(_Payload):
+    """An admin's stages of a pipeline (entity id: the pipeline id, ``sales`` the default),
+    open stages in order; ``won`` and ``lost`` always follow and are not listed."""
+
+    name: Text
+    stages: list[StageName] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _distinct_open_stages(self) -> PipelineConfigured:
+        if len(set(self.stages)) != len(self.stages):
+            raise ValueError("stages must be distinct")
+        closing = [s for s in self.stages if s in CLOSED_STAGES]
+        if closing:
+            raise ValueError(f"{', '.join(closing)}: won and lost close a deal, not a stage")
+        return self
+
+
+Money = Annotated[float, Field(ge=0, le=1e13, allow_inf_nan=False)]
+
+
+class DealCreated(_Payload):
+    """A deal made by hand (entity id: a new deal id). The event's ``company_key`` names the
+    customer; ``thread_key`` the card it came from, if any."""
+
+    title: Text
+    stage: StageName
+    pipeline: Key = "sales"
+    value_inr: Money | None = None
+    product: Text | None = None
+    thread_key: Key | None = None
+    owner: Key | None = None
+
+    @model_validator(mode="after")
+    def _open_stage(self) -> DealCreated:
+        if self.stage in CLOSED_STAGES:
+            raise ValueError("a deal is created in an open stage; close it with DealClosed")
+        return self
+
+
+class DealMoved(_Payload):
+    """A deal moved to another open stage (a hand-made deal, or one the warehouse inferred,
+    by its ``deal_key``). ``from_stage`` is what the person saw; ``value_inr`` revalues it."""
+
+    to: StageName
+    from_stage: StageName | None = None
+    value_inr: Money | None = None
+
+    @model_validator(mode="after")
+    def _open_stage(self) -> DealMoved:
+        if self.to in CLOSED_STAGES:
+            raise ValueError("won and lost close a deal: use DealClosed")
+        return self
+
+
+class DealClosed(_Payload):
+    """A deal won or lost, with why (required when lost)."""
+
+    outcome: Literal["won", "lost"]
+    reason: Text | None = None
+    value_inr: Money | None = None
+
+    @model_validator(mode="after")
+    def _lost_says_why(self) -> DealClosed:
+        if self.outcome == "lost" and not self.reason:
+            raise ValueError("a lost deal needs a reason")
+        return self
+
+
+class TaskCreated(_Payload):
+    """A task (entity id: a new task id) due on a day, for an owner, linked to what it is
+    about. The event's ``company_key`` names the company when there is one."""
+
+    title: Text
+    due_on: date
+    owner: Key
+    linked_type: Literal["company", "contact", "card", "deal", "tender"] | None = None
+    linked_id: Key | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _link_whole(self) -> TaskCreated:
+        if (self.linked_type is None) != (self.linked_id is None):
+            raise ValueError("linked_type and linked_id go together")
+        return self
+
+
+class TaskAssigned(_Payload):
+    owner: Key
+
+
+class TaskCompleted(_Payload):
+    note: Text | None = None
+
+
 PAYLOADS: dict[str, type[_Payload]] = {
     "CardMoved": CardMoved,
     "CardAssigned": CardAssigned,
@@ -366,6 +487,14 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "SignedOut": SignedOut,
     "SignInFailed": SignInFailed,
     "QCAlertAcknowledged": QCAlertAcknowledged,
+    "TenderDecided": TenderDecided,
+    "PipelineConfigured": PipelineConfigured,
+    "DealCreated": DealCreated,
+    "DealMoved": DealMoved,
+    "DealClosed": DealClosed,
+    "TaskCreated": TaskCreated,
+    "TaskAssigned": TaskAssigned,
+    "TaskCompleted": TaskCompleted,
 }
 if set(PAYLOADS) != set(ENTITY_OF):
     raise RuntimeError("every event type needs a payload model and an entity type")

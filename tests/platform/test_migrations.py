@@ -41,6 +41,7 @@ HEAD_TABLES = {
     "raw.tally_stock_items",
     "raw.tally_voucher_lines",
     "raw.tally_vouchers",
+    "raw.tender_documents",
     "ops.alembic_version",
     "ops.drop_files",
     "ops.events",
@@ -51,6 +52,10 @@ HEAD_TABLES = {
     "ops.prelead_decisions",
     "ops.qc_alert_acks",
     "ops.route_rules",
+    "ops.pipelines",
+    "ops.deal_state",
+    "ops.tasks",
+    "ops.tender_decisions",
     "auth.users",
 }
 #: raw.rejects exactly as the team agreed: (column, type, nullable).
