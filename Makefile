@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: up install test lint format clean bench system-deps
 
-up: install
+up: install system-deps
 	$(BIN)/pebble up
 
 $(VENV)/bin/python:
