@@ -9,7 +9,7 @@ import platform
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,9 +53,15 @@ class Measured:
 
 
 def run_measured(
-    command: Sequence[str], env: dict[str, str], timeout: float, log: Path
+    command: Sequence[str],
+    env: dict[str, str],
+    timeout: float,
+    log: Path,
+    also: Callable[[], Iterable[int]] | None = None,
 ) -> Measured:
-    """Run ``command``, sampling its process tree's RSS; stdout and stderr go to ``log``."""
+    """Run ``command``, sampling its process tree's RSS; stdout and stderr go to ``log``.
+    ``also`` names more processes (a server the command started but does not parent) whose
+    trees are added to each sample."""
     with log.open("wb") as out:
         started = time.perf_counter()
         child = subprocess.Popen(
@@ -67,7 +73,8 @@ def run_measured(
         def sample() -> None:
             nonlocal peak
             while not done.wait(0.1):
-                peak = max(peak, tree_rss_mb(child.pid), _hwm_mb(child.pid))
+                extra = sum(tree_rss_mb(pid) for pid in also()) if also else 0.0
+                peak = max(peak, tree_rss_mb(child.pid) + extra, _hwm_mb(child.pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()

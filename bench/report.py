@@ -48,7 +48,7 @@ from bench.measure import (  # noqa: E402 - the project root is on sys.path now
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 LOCAL_STAGES = ("mail", "prelead", "tally", "events")
-SCRIPT_STAGES = ("kanban", "dbt", "dashboards", "focus", "ml")  # the helpers' last
+SCRIPT_STAGES = ("kanban", "dbt", "dashboards", "focus", "ml", "graph")
 ALL_STAGES = LOCAL_STAGES + SCRIPT_STAGES
 #: The largest scale each stage runs at (the expensive ones stop at 10).
 MAX_SCALE = {"mail": 100, "prelead": 100, "tally": 100, "events": 100}
@@ -63,6 +63,7 @@ TITLES = {
     "dbt_incremental": "dbt incremental after new emails (naive: --full-refresh)",
     "kanban_query": "Kanban board query (naive: every card)",
     "kanban_page": "Kanban page server time (naive: every card drawn)",
+    "graph": "Whole graph: one `pebble materialize` of every asset in a fresh home",
 }
 NAIVE_DESCRIPTION = {
     "mail": "`email.message_from_bytes` per file, headers decoded with `email.header`, first"
@@ -206,7 +207,11 @@ def stage_ml(scales: list[float], env, timeout, work) -> list[dict[str, Any]]:
     missing = _script_supports("bench_ml.py", "--json", '"stages"', "--speed-only")
     if missing:
         raise StageError(missing + " (another helper is adding it)")
-    data, measured = run_script("bench_ml.py", ["--speed-only", "--quick"], env, timeout, work)
+    args = ["--speed-only", "--quick"]
+    model = os.environ.get("PEBBLE_BENCH_ML_MODEL")
+    if model:  # a trained artifact: the stage measures scoring without training first
+        args += ["--model", model]
+    data, measured = run_script("bench_ml.py", args, env, timeout, work)
     return _merged(data, measured, "bench_ml.py")
 
 
@@ -343,12 +348,49 @@ def stage_dashboards(
     return rows
 
 
+def graph_row(data: dict[str, Any], peak_mb: float | None = None) -> dict[str, Any]:
+    """The report's row of one ``bench_graph.py`` result: wall time, peak memory, size."""
+    mat, ins = data["materialize"], data["inspect"]
+    emails = ins["rows"].get("raw.emails") or 0
+    steps = [step for one in ins.get("runs", []) for step in one["steps"]]
+    slowest = sorted(steps, key=lambda s: -s[1])[:4]
+    home = data.get("home_bytes", {})
+    return {
+        "stage": "graph",
+        "scale": data["scale"],
+        "n": emails,
+        "unit": "emails in the world",
+        "ours_s": mat["wall_s"],
+        "ours_per_s": round(emails / mat["wall_s"], 1) if mat["wall_s"] else None,
+        "ours_peak_mb": mat["peak_mb"],
+        "script_tree_peak_mb": peak_mb if peak_mb is not None else mat["peak_mb"],
+        "load_1m": mat["load_before"][0],
+        "warehouse_mb": round(ins["database_bytes"] / 1e6),
+        "home_mb": {k: round(v / 1e6) for k, v in home.items()},
+        "exit_code": mat["exit_code"],
+        "note": f"exit {mat['exit_code']}; warehouse {ins['database_bytes'] / 1e6:,.0f} MB,"
+        f" Qdrant {home.get('qdrant', 0) / 1e6:,.0f} MB, attachments"
+        f" {home.get('attachments', 0) / 1e6:,.0f} MB; peak: the run's tree and the embedded"
+        " PostgreSQL; slowest steps "
+        + ", ".join(f"{key} {secs / 60:.1f} min" for key, secs, _ in slowest),
+    }
+
+
+def stage_graph(scales: list[float], env, timeout, work) -> list[dict[str, Any]]:
+    rows = []
+    for scale in scales:
+        data, measured = run_script("bench_graph.py", ["--scale", f"{scale:g}"], env, timeout, work)
+        rows.append(graph_row(data, round(measured.peak_mb, 1)))
+    return rows
+
+
 SCRIPT_RUNNERS = {
     "focus": stage_focus,
     "ml": stage_ml,
     "dbt": stage_dbt,
     "kanban": stage_kanban,
     "dashboards": stage_dashboards,
+    "graph": stage_graph,
 }
 
 
@@ -538,6 +580,7 @@ def _power(value: float | None) -> str:
 def harness_stage(row_stage: str) -> str:
     """The --stages name that produced a row (``dbt_incremental`` comes from ``dbt``)."""
     prefixes = {"focus_": "focus", "score_": "ml", "dbt_": "dbt", "kanban_": "kanban"}
+    prefixes["graph"] = "graph"
     prefixes["dashboard_"] = "dashboards"
     for prefix, stage in prefixes.items():
         if row_stage.startswith(prefix):
@@ -621,6 +664,14 @@ def main(argv: list[str] | None = None) -> int:
         help="an earlier report.json: its figures for the stages not run now are kept"
         " (repeatable; the first file that has a stage gives it)",
     )
+    parser.add_argument(
+        "--graph-from",
+        type=Path,
+        action="append",
+        default=[],
+        help="a `bench/bench_graph.py --json` result (a larger run made on its own): its row"
+        " joins the graph stage's (repeatable)",
+    )
     args = parser.parse_args(argv)
     scales = args.scales or ([0.1] if args.quick else [1.0, 10.0, 100.0])
     chosen = args.stages
@@ -660,6 +711,16 @@ def main(argv: list[str] | None = None) -> int:
             merged_from.append(json.loads(earlier.read_text())["machine"])
     if merged_from:
         machine["merged_from"] = merged_from
+    for result in args.graph_from:
+        try:
+            data = json.loads(result.read_text())
+            row = graph_row(data)
+            when = data.get("machine", {}).get("date_utc", "?")
+            row["note"] += f"; run on its own ({result.name}, {when})"
+            rows.append(row)
+        except (OSError, ValueError, KeyError) as exc:
+            parser.error(f"--graph-from {result}: not a bench_graph.py result ({exc})")
+        ran.setdefault("graph", []).append(rows[-1]["scale"])
     for entry in args.not_run:
         stage, sep, reason = entry.partition("=")
         if not sep or not stage.strip() or not reason.strip():
@@ -691,7 +752,7 @@ def main(argv: list[str] | None = None) -> int:
                     rows.extend(new)
                     for row in new:
                         print(json.dumps(row), file=sys.stderr, flush=True)
-                ran[stage] = mine
+                ran[stage] = sorted(set(ran.get(stage, [])) | set(mine))
             except Exception as exc:  # one stage failing must not lose the others' figures
                 reason = " ".join(str(exc).split())
                 if len(reason) > 700:  # the head says what ran, the tail what went wrong
