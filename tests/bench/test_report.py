@@ -5,6 +5,7 @@ that each naive baseline does the same records as ours. Nothing here is timed.""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,71 @@ def test_merge_keeps_the_earlier_figures_of_the_stages_not_run_now(tmp_path: Pat
     assert not_run == earlier["not_run"] and ran == {"mail": [1, 10, 100], "dbt": [1]}
     with pytest.raises(SystemExit, match="cannot read it as a report"):
         report.merge_earlier(tmp_path / "missing.json", ["mail"])
+
+
+def test_run_measured_adds_the_trees_it_is_told_of(tmp_path: Path) -> None:
+    # a 150 MB process that is not the command's child (a server it talks to, say)
+    import subprocess
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", "import time; b = b'x' * (150 * 2**20); time.sleep(30)"]
+    )
+    try:
+        time.sleep(1.0)
+        measured = report.run_measured(
+            [sys.executable, "-c", "import time; time.sleep(0.5)"],
+            {"PATH": "/usr/bin:/bin"},
+            60,
+            tmp_path / "log",
+            also=lambda: [server.pid],
+        )
+    finally:
+        server.kill()
+        server.wait()
+    assert measured.code == 0 and measured.peak_mb > 140
+
+
+def _graph_result(scale: float, emails: int, wall: float, peak: float) -> dict:
+    return {
+        "scale": scale,
+        "machine": {"date_utc": "2026-12-04 21:00 UTC"},
+        "materialize": {"exit_code": 0, "wall_s": wall, "peak_mb": peak, "load_before": [2.0]},
+        "inspect": {
+            "database_bytes": 5 * 10**9,
+            "rows": {"raw.emails": emails},
+            "runs": [
+                {
+                    "steps": [
+                        ["ml__email_predictions", 1500.0, "SUCCESS"],
+                        ["raw_emails", 120.0, "SUCCESS"],
+                    ]
+                }
+            ],  # fmt: skip
+        },
+        "home_bytes": {"qdrant": 9 * 10**8, "attachments": 2 * 10**9},
+    }
+
+
+def test_a_whole_graph_run_made_on_its_own_joins_the_report(tmp_path: Path) -> None:
+    import json
+
+    small, large = tmp_path / "graph-1.json", tmp_path / "graph-100.json"
+    small.write_text(json.dumps(_graph_result(1, 2900, 300.0, 3000.0)))
+    large.write_text(json.dumps(_graph_result(100, 290_000, 9000.0, 6000.0)))
+    out = tmp_path / "out"
+    argv = ["--stages", "none", "--graph-from", str(small), "--graph-from", str(large)]
+    assert report.main([*argv, "--out", str(out)]) == 0
+    written = json.loads((out / "report.json").read_text())
+    rows = [r for r in written["stages"] if r["stage"] == "graph"]
+    assert [(r["scale"], r["n"], r["ours_s"], r["warehouse_mb"]) for r in rows] == [
+        (1, 2900, 300.0, 5000),
+        (100, 290_000, 9000.0, 5000),
+    ]
+    fit = next(f for f in written["exponents"] if f["stage"] == "graph")
+    assert fit["ours_time"] == pytest.approx(0.74, abs=0.01)  # 30x the time for 100x the mail
+    text = (out / "report.md").read_text()
+    assert "Whole graph" in text and "ml__email_predictions 25.0 min" in text
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    with pytest.raises(SystemExit):
+        report.main(["--stages", "none", "--graph-from", str(bad), "--out", str(out)])
