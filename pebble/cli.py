@@ -37,7 +37,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("celery", "pebble.commands.celery"),
 )
 #: Top-level commands contributed by a module's `register(app)` function.
-TOP_LEVEL: tuple[str, ...] = ("ml.cli", "pebble.commands.backup")
+TOP_LEVEL: tuple[str, ...] = ("ml.cli", "pebble.commands.backup", "pebble.commands.ask")
 
 
 def _optional_module(name: str):
