@@ -75,8 +75,9 @@ for run in reversed(runs):
     steps = instance.get_run_step_stats(run.run_id)
     out["runs"].append({
         "run_id": run.run_id, "status": run.status.value,
-        "steps": sorted(([s.step_key, round((s.end_time or 0) - (s.start_time or 0), 1),
-                          s.status.value if s.status else None] for s in steps),
+        "steps": sorted(([s.step_key, round(s.end_time - s.start_time, 1),
+                          s.status.value if s.status else None]
+                         for s in steps if s.end_time and s.start_time),
                         key=lambda s: -s[1]),
     })
 db.stop_embedded()
@@ -119,14 +120,20 @@ def _child(code: str, args: list[str], env: dict[str, str], timeout: float) -> d
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run(scale: float, training_scale: float, home: Path, timeout: float) -> dict[str, Any]:
+def run(
+    scale: float, training_scale: float, home: Path, timeout: float, world: Path | None = None
+) -> dict[str, Any]:
     from demo.sim.focus import FocusSimulator
     from demo.sim.tally import TallySimulator
 
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     result: dict[str, Any] = {"scale": scale, "training_scale": training_scale}
-    world, training = home / "world", home / "training"
-    result["generate"] = _child(GENERATE, [str(world), "7", f"{scale:g}"], env, timeout)
+    training = home / "training"
+    if world is None:
+        world = home / "world"
+        result["generate"] = _child(GENERATE, [str(world), "7", f"{scale:g}"], env, timeout)
+    else:  # generated earlier at this scale (the run only reads it)
+        result["generate"] = {"seconds": 0.0, "reused": str(world)}
     result["generate_training"] = _child(
         GENERATE, [str(training), "8", f"{training_scale:g}"], env, timeout
     )
@@ -194,6 +201,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--training-scale", type=float, default=1.0)
     parser.add_argument("--home", type=Path, help="keep the run's home here (must not exist)")
+    parser.add_argument("--world", type=Path, help="a world generated earlier at --scale")
     parser.add_argument("--timeout", type=float, default=6 * 3600, help="seconds per step")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -203,7 +211,7 @@ def main() -> None:
     if not temporary:
         home.mkdir(parents=True, exist_ok=False)
     try:
-        result = run(args.scale, args.training_scale, home, args.timeout)
+        result = run(args.scale, args.training_scale, home, args.timeout, args.world)
     finally:
         if temporary:
             shutil.rmtree(home, ignore_errors=True)
