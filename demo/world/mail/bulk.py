@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from demo.world import formats, templates
+from demo.world import formats, nit, templates
 from demo.world import templates_other as other
 from demo.world.catalogue import Product
 from demo.world.mail.compose import (
@@ -238,18 +238,29 @@ class BulkMail(MailroomBase):
             msgid=mid,
             extra_headers=headers,
         )
-        self.push(
+        truth = self.truth(
+            mid,
             when,
-            mailbox,
-            raw,
-            self.truth(
-                mid,
-                when,
-                "tender_notice",
-                None,
-                dedupe_entities(subj.entities + d.entities),
-                portal[1],
-                "inbound",
-                template=body_template,
-            ),
+            "tender_notice",
+            None,
+            dedupe_entities(subj.entities + d.entities),
+            portal[1],
+            "inbound",
+            template=body_template,
         )
+        # The notice PDF draws from its own random stream (seeded by the message id), so
+        # attaching it never moves the world's main stream.
+        nit_rng = nit.notice_rng(mid)
+        if slots.items and nit_rng.random() < nit.NIT_SHARE:
+            raw, truth["nit"] = nit.attach_notice(
+                raw,
+                nit_rng,
+                tender_no=slots.tender_id,
+                organisation=slots.company,
+                city=slots.city,
+                product=slots.items[0].product,
+                qty_kg=slots.items[0].qty_kg,
+                when=when,
+                due_text=slots.due_date,
+            )
+        self.push(when, mailbox, raw, truth)
