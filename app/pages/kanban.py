@@ -24,7 +24,7 @@ import psycopg
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from app import board
+from app import board, tenders
 from app.auth import require_role
 from app.data import classification_line, thread_line
 from ml.taxonomy import INTENT_STREAM
@@ -129,6 +129,9 @@ if importlib.util.find_spec("app.upload") is not None:
     from app import upload
 
     upload.render_upload(user)
+
+# tender bids due within a week (bid or undecided), for users with the tender stream
+tenders.render_due_reminders(user)
 
 options = _options(user)
 streams = list(user.streams)

@@ -18,10 +18,11 @@ from orchestration.defs.focus.assets import raw_focus
 from orchestration.defs.mail.assets import raw_emails
 from orchestration.defs.ml.assets import email_predictions
 from orchestration.defs.tally.assets import raw_tally
+from orchestration.defs.tender.assets import tender_documents
 
-MAIL_TO_CARDS = dg.AssetSelection.assets(raw_emails, email_predictions) | dg.AssetSelection.assets(
-    pebble_dbt_cards
-)
+MAIL_TO_CARDS = dg.AssetSelection.assets(
+    raw_emails, email_predictions, tender_documents
+) | dg.AssetSelection.assets(pebble_dbt_cards)
 ERP_REFRESH = dg.AssetSelection.assets(raw_tally, raw_focus) | dg.AssetSelection.assets(
     pebble_dbt_warehouse
 )
@@ -30,7 +31,8 @@ mail_to_cards = dg.define_asset_job(
     "mail_to_cards",
     selection=MAIL_TO_CARDS,
     description="Land mail (drop folder, IMAP) into raw.emails, score it (stream, intent, "
-    "entities, company link), and build the models the Kanban cards need "
+    "entities, company link), read the tender notices attached to tender mail, and build "
+    "the models the Kanban cards need "
     "(pebble_dbt_cards) up to marts.email_cards. Reads no ERP landing.",
     tags={SOURCE: "mail", MAIL: "land"},
 )

@@ -1,0 +1,99 @@
+{#
+    One row per tender: the notices read (stg_tender__documents) grouped by the tender's
+    identity, the latest one kept (a corrigendum or a resent notice replaces the earlier).
+
+    - Identity: the tender number and the organisation, normalised (lower case, spaces and
+      punctuation dropped, "Ltd"/"Limited"/"Pvt"/"The" ignored). tender_id is
+      'tender:' || md5(number key || '|' || organisation key), the same after a rebuild;
+      a notice without a number (an unreadable PDF among them) is a tender of its own,
+      'tender:' || its content hash.
+    - Latest: the notice from the newest mail (sent_at, else loaded_at), then the newest read.
+    - matched_products: the stock items the extractor matched to the notice's items.
+    - days_to_bid_end: whole days from today to the bid end date in the trader's time zone
+      (PEBBLE_TIMEZONE), as of the build; the app counts from bid_end_at live.
+#}
+{%- set zone = env_var("PEBBLE_TIMEZONE", "Asia/Kolkata") -%}
+{%- if not modules.re.fullmatch("[A-Za-z0-9_+/-]+", zone) -%}
+    {{ exceptions.raise_compiler_error("PEBBLE_TIMEZONE is not a time zone name: " ~ zone) }}
+{%- endif -%}
+
+with documents as (
+    select * from {{ ref('stg_tender__documents') }}
+),
+
+emails as (
+    select email_key, thread_key, coalesce(sent_at, loaded_at) as received_at
+    from {{ ref('stg_mail__emails') }}
+),
+
+keyed as (
+    select
+        case
+            when coalesce(d.tender_no_key, '') <> ''
+                then 'tender:' || md5(d.tender_no_key || '|' || d.organisation_key)
+            else 'tender:' || d.content_sha256
+        end                                     as tender_id,
+        d.*,
+        e.thread_key,
+        e.received_at
+    from documents as d
+    left join emails as e on e.email_key = d.email_key
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by tender_id
+            order by received_at desc nulls last, read_at desc, content_sha256
+        )                                       as recency,
+        count(*) over (partition by tender_id)  as document_count
+    from keyed
+),
+
+latest as (
+    select * from ranked where recency = 1
+),
+
+final as (
+    select
+        tender_id,
+        tender_no,
+        organisation,
+        content_sha256,
+        filename,
+        document_count::integer                 as document_count,
+        email_key,
+        thread_key,
+        received_at,
+        text_method,
+        pages,
+        error,
+        estimated_value_inr,
+        emd_amount_inr,
+        emd_form,
+        tender_fee_inr,
+        bid_start_at,
+        bid_end_at,
+        bid_opening_at,
+        pre_bid_at,
+        items,
+        eligibility,
+        contact,
+        fields,
+        round(min_confidence, 4)::numeric(5,4)  as min_confidence,
+        array(
+            select distinct item ->> 'product'
+            from jsonb_array_elements(items) as i (item)
+            where jsonb_typeof(item) = 'object' and nullif(trim(item ->> 'product'), '') is not null
+            order by 1
+        )::text[]                               as matched_products,
+        ((bid_end_at at time zone '{{ zone }}')::date
+            - (now() at time zone '{{ zone }}')::date)::integer
+                                                as days_to_bid_end,
+        extractor_version,
+        read_at
+    from latest
+)
+
+select * from final
