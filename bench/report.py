@@ -48,7 +48,7 @@ from bench.measure import (  # noqa: E402 - the project root is on sys.path now
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 LOCAL_STAGES = ("mail", "prelead", "tally", "events")
-SCRIPT_STAGES = ("kanban", "dbt", "dashboards", "focus", "ml", "graph")
+SCRIPT_STAGES = ("kanban", "dbt", "dashboards", "focus", "ml", "tender", "graph")
 ALL_STAGES = LOCAL_STAGES + SCRIPT_STAGES
 #: The largest scale each stage runs at (the expensive ones stop at 10).
 MAX_SCALE = {"mail": 100, "prelead": 100, "tally": 100, "events": 100}
@@ -64,6 +64,7 @@ TITLES = {
     "kanban_query": "Kanban board query (naive: every card)",
     "kanban_page": "Kanban page server time (naive: every card drawn)",
     "graph": "Whole graph: one `pebble materialize` of every asset in a fresh home",
+    "tender_read": "Tender notices read (NIT PDFs, text and scanned)",
 }
 NAIVE_DESCRIPTION = {
     "mail": "`email.message_from_bytes` per file, headers decoded with `email.header`, first"
@@ -213,6 +214,20 @@ def stage_ml(scales: list[float], env, timeout, work) -> list[dict[str, Any]]:
         args += ["--model", model]
     data, measured = run_script("bench_ml.py", args, env, timeout, work)
     return _merged(data, measured, "bench_ml.py")
+
+
+def stage_tender(scales: list[float], env, timeout, work) -> list[dict[str, Any]]:
+    """Tender notices read (the fixture NITs, text and scanned): ours against OCR of every
+    page at 300 dpi; the F1 of each kind and the 10-page scanned NIT go into the note."""
+    data, measured = run_script("bench_tender.py", [], env, timeout, work)
+    rows = _merged(data, measured, "bench_tender.py")
+    f1 = data.get("f1") or {}
+    extra = [f"F1 {kind} {value:.3f}" for kind, value in f1.items() if isinstance(value, float)]
+    if data.get("ocr_10_page_s") is not None:
+        extra.append(f"10-page scanned NIT OCR {data['ocr_10_page_s']:.1f} s")
+    for row in rows:
+        row["note"] = "; ".join(x for x in [row.get("note", ""), *extra] if x)
+    return rows
 
 
 def stage_dbt(scales: list[float], env, timeout, work) -> list[dict[str, Any]]:
@@ -390,6 +405,7 @@ SCRIPT_RUNNERS = {
     "dbt": stage_dbt,
     "kanban": stage_kanban,
     "dashboards": stage_dashboards,
+    "tender": stage_tender,
     "graph": stage_graph,
 }
 
@@ -581,6 +597,7 @@ def harness_stage(row_stage: str) -> str:
     """The --stages name that produced a row (``dbt_incremental`` comes from ``dbt``)."""
     prefixes = {"focus_": "focus", "score_": "ml", "dbt_": "dbt", "kanban_": "kanban"}
     prefixes["graph"] = "graph"
+    prefixes["tender_"] = "tender"
     prefixes["dashboard_"] = "dashboards"
     for prefix, stage in prefixes.items():
         if row_stage.startswith(prefix):
