@@ -20,6 +20,7 @@ from app import card as cards
 from app.auth import current_user, require_role
 from app.company.links import company_link
 from app.data import classification_line
+from app.tasks import add_task_control
 from ml.taxonomy import STREAMS
 from pebble import events
 from pebble.auth import NotAllowed
@@ -254,6 +255,7 @@ if user.role not in cards.WRITE_ROLES:
     st.stop()
 
 st.subheader("Actions")
+add_task_control(user, card, TZ)  # "Send COA", "Follow up quote"... linked to this card
 left, middle, right = st.columns(3)
 with left:
     names = _assignees()

@@ -125,7 +125,7 @@ STATEMENTS = (
             WHEN m.entity_id IS NOT NULL THEN m.payload ->> 'to'
             ELSE c.payload ->> 'stage'
         END                                                 AS stage,
-        m.payload ? 'outcome'                               AS is_closed,
+        coalesce(m.payload ? 'outcome', false)              AS is_closed,
         CASE WHEN m.payload ? 'outcome' THEN m.payload ->> 'reason' END AS close_reason,
         v.value_inr,
         c.occurred_at                                       AS created_at,
