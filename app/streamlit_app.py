@@ -52,7 +52,7 @@ PAGES: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ("pages/users.py", "Users", ":material/group:", "users", ("admin",), True),
     ("pages/qc.py", "Quality control", ":material/science:", "qc", ("qc", "manager"), True),
     ("pages/dashboards.py", "Dashboards", ":material/monitoring:", "dashboards", ("manager",), True),
-    ("pages/pipeline.py", "Pipeline", ":material/view_week:", "pipeline", ("sales", "ops", "manager"), True),
+    ("pages/pipeline.py", "Pipeline", ":material/view_week:", "pipeline", ("sales", "ops", "manager", "admin"), True),
     ("pages/tasks.py", "My tasks", ":material/task_alt:", "tasks", ("sales", "ops", "qc", "marketing", "manager"), True),
     ("pages/tenders.py", "Tenders", ":material/gavel:", "tenders", ("sales", "manager"), True),
     ("pages/assistant.py", "Ask Pebble", ":material/chat:", "ask", ("marketing", "sales", "ops", "qc", "manager", "admin"), True),

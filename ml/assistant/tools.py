@@ -43,6 +43,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from ml.drafts.grounding import Fact
+from pebble import deals as crm_deals
 from pebble import events
 from pebble.auth import NotAllowed, User
 
@@ -72,7 +73,7 @@ TOOL_TITLES: dict[str, str] = {
     "move_deal": "moving a deal",
 }
 #: The default sales pipeline's open stages (ops.pipelines overrides it when configured).
-DEFAULT_STAGES: tuple[str, ...] = ("enquiry", "quoted", "sample_sent", "negotiation", "ordered")
+DEFAULT_STAGES: tuple[str, ...] = crm_deals.DEFAULT_PIPELINE.stages
 #: Statuses of a sales order that still has something to go out.
 OPEN_ORDER_STATUSES: tuple[str, ...] = ("open", "part-dispatched")
 #: Rows a tool returns at most.
@@ -825,11 +826,11 @@ def propose_task(
 
 
 def pipeline_stages(conn: psycopg.Connection, pipeline_id: str = "sales") -> tuple[str, ...]:
-    """The pipeline's open stages: ops.pipelines when configured, else the default."""
-    rows = _rows(conn, "SELECT stages FROM ops.pipelines WHERE pipeline_id = %s", (pipeline_id,))
-    if rows and isinstance(rows[0]["stages"], list) and rows[0]["stages"]:
-        return tuple(str(s) for s in rows[0]["stages"])
-    return DEFAULT_STAGES
+    """The pipeline's open stages, as the pipeline board has them (``pebble.deals``)."""
+    try:
+        return crm_deals.get_pipeline(conn, pipeline_id).stages
+    except crm_deals.DealError as exc:
+        raise ToolError(str(exc)) from None
 
 
 def find_deals(conn: psycopg.Connection, deal: str) -> list[dict[str, Any]]:
@@ -882,8 +883,11 @@ def propose_deal_move(
             f"({', '.join(stages)}); won and lost close a deal on the pipeline board"
         )
     payload: dict[str, Any] = {"to": to}
-    if d["stage"] in stages:
-        payload["from_stage"] = d["stage"]
+    seen = crm_deals.INFERRED_STAGE.get(
+        d["stage"], d["stage"]
+    )  # the warehouse's "sample" is sample_sent
+    if seen in stages:
+        payload["from_stage"] = seen
     try:
         event = events.new_event(
             "DealMoved", d["deal_id"], actor=user.name, payload=payload,
