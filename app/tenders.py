@@ -5,7 +5,8 @@ Kanban page shows.
 
 - Open first: a tender is open until its bid end (``bid_end_at``; a notice without one is
   treated as open). Days left count from today in the trader's time zone, live, not as of
-  the last build.
+  the last build; "today" is ``PEBBLE_AS_OF_DATE`` when that is set (the demo's world ends
+  in the past), as for the rest of the warehouse.
 - Deciding: sales (``DECIDERS``) record ``bid`` or ``no_bid`` with a note at the version
   they saw (0: undecided); someone else's decision meanwhile raises
   ``pebble.events.VersionConflict``. A manager reads and decides nothing:
@@ -126,6 +127,15 @@ def inr(value: Any) -> str:
     return "₹" + indian_grouping(amount, 0 if amount == int(amount) else 2)
 
 
+def current_time(tz: tzinfo) -> datetime:
+    """Now, on the day the ERP marts are aged as of (``PEBBLE_AS_OF_DATE``, which the demo
+    sets to the day after its world ends) when that is set: which tenders are open and how
+    many days are left agree with the rest of the warehouse."""
+    now = datetime.now(tz)
+    as_of = get_settings().as_of_date
+    return now if as_of is None else datetime.combine(as_of, now.timetz())
+
+
 def days_left(bid_end_at: datetime | None, now: datetime, tz: tzinfo) -> int | None:
     """Whole days from today to the bid end day, both in ``tz`` (0: due today)."""
     if bid_end_at is None:
@@ -141,7 +151,7 @@ def tender_list(conn: psycopg.Connection, now: datetime | None = None) -> pl.Dat
     """Every tender, open ones first by bid end (soonest first, no date last), then the
     closed ones, latest bid end first. ``due_soon``: open and due within DUE_SOON_DAYS."""
     tz = timezone()
-    now = now or datetime.now(tz)
+    now = now or current_time(tz)
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(_LIST).fetchall()
     out = []

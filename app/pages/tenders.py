@@ -14,8 +14,6 @@ never as Markdown or HTML. Queries and the command live in ``app.tenders``.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import polars as pl
 import psycopg
 import streamlit as st
@@ -144,7 +142,7 @@ try:
         with st.container(border=True, key="tender_card"):
             st.text(f"Tender {card['tender_no'] or '(no number read)'}")
             st.text(f"Organisation: {card['organisation'] or 'not read'}")
-            left = tenders.days_left(card["bid_end_at"], datetime.now(TZ), TZ)
+            left = tenders.days_left(card["bid_end_at"], tenders.current_time(TZ), TZ)
             due_line = "" if left is None else (
                 f" ({'closed' if left < 0 else 'due today' if left == 0 else f'{left} days left'})"
             )  # fmt: skip

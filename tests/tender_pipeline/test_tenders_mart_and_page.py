@@ -391,3 +391,30 @@ def test_reminder_days_count_in_ist() -> None:
     assert tenders.days_left(end, now, tz) == 1
     assert tenders.days_left(end.astimezone(N.ZoneInfo("UTC")), now, tz) == 1
     assert tenders.days_left(end - timedelta(hours=1), now, tz) == 0
+
+
+def test_the_as_of_day_is_today_when_it_is_set(
+    world: dict, conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's world ends in the past and PEBBLE_AS_OF_DATE says on which day: the
+    tenders open on that day are open, as the rest of the warehouse is aged."""
+    tz = N.IST
+    real = tenders.tender_list(conn)
+    later_end = _ist(world["rows"][LATER.tender_no]["bid_end_at"])
+    as_of = (later_end - timedelta(days=40)).date()  # 20 days ago: before every bid end
+    from pebble.settings import get_settings
+
+    monkeypatch.setenv("PEBBLE_AS_OF_DATE", as_of.isoformat())
+    get_settings.cache_clear()
+    try:
+        now = tenders.current_time(tz)
+        assert now.date() == as_of and now.tzinfo is not None
+        pinned = tenders.tender_list(conn)
+    finally:
+        monkeypatch.delenv("PEBBLE_AS_OF_DATE")
+        get_settings.cache_clear()
+    left = dict(zip(pinned["tender_no"].fill_null(""), pinned["days_left"], strict=True))
+    assert left[LATER.tender_no] == (later_end.date() - as_of).days == 40
+    opened = (pinned["status"] == "open").sum()
+    # twenty days ago the closed tender was still open
+    assert opened == len(pinned) > (real["status"] == "open").sum()
