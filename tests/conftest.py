@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -151,3 +152,14 @@ def app_url(warehouse: psycopg.Connection, pebble_env: str, tmp_path: Path) -> I
     with psycopg.connect(pebble_env, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
         admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_main_module() -> Iterator[None]:
+    """Streamlit's AppTest installs the page it runs as ``__main__``; a later multiprocessing
+    child started by spawn or a fork server re-runs ``__main__`` and, being a page, dies at
+    once, over and over (a pool then waits forever). Every test, wherever its AppTest is,
+    gets the real one back."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main

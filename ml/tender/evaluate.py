@@ -213,10 +213,9 @@ def fixture_truth(folder: Path = FIXTURES) -> dict[str, dict[str, Any]]:
     return json.loads((folder / "truth.json").read_text(encoding="utf-8"))["notices"]
 
 
-def catalogue_names() -> list[str]:
-    from demo.world.catalogue import PRODUCTS
-
-    return [p.name for p in PRODUCTS]
+def catalogue_names(folder: Path = FIXTURES) -> list[str]:
+    """The stock master the fixture NITs are read against (``products.json`` beside them)."""
+    return json.loads((folder / "products.json").read_text(encoding="utf-8"))["products"]
 
 
 def evaluate_fixtures(
@@ -227,7 +226,7 @@ def evaluate_fixtures(
     """Read the fixture PDFs (all, or `names`) and score them against the hand-typed truth."""
     from ml.tender.reading import read_notice
 
-    products = catalogue_names() if products is None else products
+    products = catalogue_names(folder) if products is None else products
     truth = fixture_truth(folder)
     rows = []
     for name in names or sorted(truth):
@@ -240,9 +239,8 @@ def evaluate_fixtures(
 def world_notices(world: Path) -> Iterator[tuple[str, str, bytes, dict[str, Any]]]:
     """Development set: `(message_id, kind, pdf bytes, truth fields)` for every tender mail of
     a generated world that carries a NIT, the truth coming from the generator's metadata."""
-    from demo.world import load_jsonl
-
-    for row in load_jsonl(Path(world) / "mail" / "truth.jsonl"):
+    lines = (Path(world) / "mail" / "truth.jsonl").read_text(encoding="utf-8").splitlines()
+    for row in (json.loads(line) for line in lines if line.strip()):
         nit = row.get("nit")
         if not nit:
             continue

@@ -86,14 +86,11 @@ def staging_views(conn: psycopg.Connection, *models: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_streamlit_caches() -> Iterator[None]:
-    """Each test has its own database; cached query results must not leak between them.
-    AppTest also installs the page as ``__main__``, which later multiprocessing children
-    would re-run: put the real one back."""
+    """Each test has its own database; cached query results must not leak between them
+    (``tests/conftest.py`` puts back the ``__main__`` module AppTest replaces)."""
     st.cache_data.clear()
     st.cache_resource.clear()
-    main = sys.modules["__main__"]
     yield
-    sys.modules["__main__"] = main
 
 
 @pytest.fixture
