@@ -19,9 +19,10 @@ from orchestration.defs.tally.checks import (
     TALLY_STOCK_ITEMS,
     TALLY_VOUCHERS,
 )
+from orchestration.defs.tender.checks import SUITES as TENDER_SUITES
 
 #: every source's suites (each source keeps its own beside its landing)
-SUITES = (*MAIL_SUITES, *TALLY_SUITES, *FOCUS_SUITES, *PRELEAD_SUITES)
+SUITES = (*MAIL_SUITES, *TALLY_SUITES, *FOCUS_SUITES, *PRELEAD_SUITES, *TENDER_SUITES)
 
 GOOD_GSTIN = "27AAPFU0939F1ZV"
 BAD_GSTIN = "27AAPFU0939F1ZX"
