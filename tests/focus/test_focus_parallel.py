@@ -273,9 +273,12 @@ def test_session_expiring_under_several_workers_is_renewed_by_one_login(
     total = sum(len(_doc_nos(clean, k)) for k in KINDS)
     wipe(warehouse)
 
-    # One list page of sales orders, then screens: requests 21-23 are screens of three
+    # One list page of sales orders, then screens: requests 2-4 are screens of three
     # workers, held until all three are in, then refused together for an expired session.
-    sim = _start(sims, big_world, herd_at=21, herd=3)
+    # Among the first twelve screens the pool is given at once, so the others are already
+    # queued: a herd later on could wait for screens the pool only gets once the held one
+    # is answered (the oldest pending document blocks the listing).
+    sim = _start(sims, big_world, herd_at=2, herd=3)
     with _client(sim, 6, page_size=200) as client:
         report = sync(warehouse, client)
         logins = client.logins
@@ -302,8 +305,8 @@ def test_login_refused_on_renewal_is_tried_once_for_every_worker(
     wipe(warehouse)
 
     sim = _start(
-        sims, big_world, herd_at=18, herd=3, new_password="changed-by-the-admin"
-    )  # requests 18-20: screens (one list page of sales orders before them)
+        sims, big_world, herd_at=9, herd=3, new_password="changed-by-the-admin"
+    )  # requests 9-11: screens 8-10 (after one list page), within the first twelve queued
     password = sim.password
     with _client(sim, 6, page_size=200) as client, pytest.raises(FocusAuthError) as failure:
         sync_kind(warehouse, client, "sales_orders", batch_size=5)
