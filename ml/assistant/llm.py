@@ -26,7 +26,7 @@ import psycopg
 from ml.assistant import tools
 from ml.assistant.answer import NOT_GROUNDED, Answer, render, ungrounded
 from ml.assistant.tools import Proposal
-from ml.drafts.llm import LLMError, LLMSettings, new_nonce, safe_url
+from ml.drafts.llm import LLMError, LLMSettings, new_nonce, openai_client, safe_url
 from pebble.auth import User
 
 #: Rounds of tool calls before the model must answer.
@@ -54,18 +54,8 @@ such calls are only proposals that the user confirms.
 
 class _Client:
     def __init__(self, settings: LLMSettings) -> None:
-        if not settings.configured:
-            raise ValueError("PEBBLE_LLM_BASE_URL and PEBBLE_LLM_MODEL must both be set")
-        import openai
-
+        self.client = openai_client(settings)
         self.settings = settings
-        key = settings.api_key.get_secret_value() if settings.api_key else "unused"
-        self.client = openai.OpenAI(
-            base_url=settings.base_url,
-            api_key=key,
-            timeout=settings.timeout_s,
-            max_retries=settings.max_retries,
-        )
 
     def complete(self, messages: list[dict[str, Any]], schemas: list[dict[str, Any]]) -> Any:
         import openai

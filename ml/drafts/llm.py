@@ -72,22 +72,27 @@ class ReplyWriter(Protocol):
     def write(self, messages: list[dict[str, str]]) -> str: ...
 
 
+def openai_client(settings: LLMSettings) -> Any:
+    """The `openai` client for the configured OpenAI-compatible server (drafts, assistant)."""
+    if not settings.configured:
+        raise ValueError("PEBBLE_LLM_BASE_URL and PEBBLE_LLM_MODEL must both be set")
+    import openai
+
+    key = settings.api_key.get_secret_value() if settings.api_key else "unused"
+    return openai.OpenAI(
+        base_url=settings.base_url,
+        api_key=key,
+        timeout=settings.timeout_s,
+        max_retries=settings.max_retries,
+    )
+
+
 class OpenAIWriter:
     """Chat completions through the `openai` client against any compatible server."""
 
     def __init__(self, settings: LLMSettings) -> None:
-        if not settings.configured:
-            raise ValueError("PEBBLE_LLM_BASE_URL and PEBBLE_LLM_MODEL must both be set")
-        import openai
-
+        self.client = openai_client(settings)
         self.settings = settings
-        key = settings.api_key.get_secret_value() if settings.api_key else "unused"
-        self.client = openai.OpenAI(
-            base_url=settings.base_url,
-            api_key=key,
-            timeout=settings.timeout_s,
-            max_retries=settings.max_retries,
-        )
 
     def __repr__(self) -> str:
         url = safe_url(self.settings.base_url)

@@ -37,7 +37,8 @@ from ml.drafts.grounding import Fact, Grounding
 from ml.drafts.numwords import with_digits
 from ml.extract.measures import MASS_UNITS, MULTIPLIERS
 
-_MONTHS = {
+#: Month names and abbreviations -> month number (also read by ml.tender).
+MONTHS = {
     m: i + 1
     for i, names in enumerate(
         [
@@ -57,7 +58,7 @@ _MONTHS = {
     )  # fmt: skip
     for m in names
 }
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _ORD = r"(?:st|nd|rd|th)?"
 _DATE_PATTERNS = (
     re.compile(r"(?<![\w/.\-])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\w/\-])"),
@@ -215,7 +216,7 @@ def _date(m: re.Match[str]) -> date | None:
         day = int(m.group("d"))
         month = int(m.group("m")) if "m" in m.groupdict() and m.group("m") else None
         if month is None:
-            month = _MONTHS[m.group("mon").lower().rstrip(".")]
+            month = MONTHS[m.group("mon").lower().rstrip(".")]
         year_text = (m.group("y") or "").lstrip("'")
         year = int(year_text) if year_text else 1900  # 1900: "no year written"
         if year < 100:

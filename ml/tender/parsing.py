@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ml.drafts.verify import MONTHS
+
 _MULT = {"lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5, "crore": 1e7, "crores": 1e7, "cr": 1e7}
 
 # A currency mark: Rs., INR, ₹, and the shapes OCR makes of ₹ (a stray "%" or "=" or "Z").
@@ -52,28 +54,7 @@ def find_amount(
     return None
 
 
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for m in names
-}
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 DATE_RE = re.compile(
     r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*(?P<sep>[-/.]|\s)\s*"
     rf"(?P<m>\d{{1,2}}|(?:{_MONTH_RE})\.?)\s*[-/.,]?\s*(?P<y>\d{{4}}|\d{{2}}\b)",
@@ -91,7 +72,7 @@ def find_datetime(text: str, start: int = 0, end: int | None = None) -> Found | 
     end = len(text) if end is None else end
     for m in DATE_RE.finditer(text, start, end):
         month_raw = m.group("m").rstrip(".").lower()
-        month = int(month_raw) if month_raw.isdigit() else _MONTHS.get(month_raw)
+        month = int(month_raw) if month_raw.isdigit() else MONTHS.get(month_raw)
         if m.group("sep").isspace() and month_raw.isdigit():
             continue  # "05 01 2026" is too loose to trust
         year = int(m.group("y"))
