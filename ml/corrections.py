@@ -8,10 +8,11 @@ Which message a correction labels:
   one whose stream and intent the card showed);
 - a correction of a whole thread (no ``email_key``, as older events and other writers may
   record) labels the thread's latest customer message at the time of the correction,
-  found through the warehouse's thread view (``intermediate.int_mail__thread_messages``).
+  found through the warehouse's thread table (``intermediate.int_mail__thread_messages``,
+  as the last dbt build left it: the card the person corrected came from that build).
 
 The text is the message as the classifier reads it (subject and body from ``raw.emails``).
-A correction whose message cannot be found (not landed in this warehouse, the thread view
+A correction whose message cannot be found (not landed in this warehouse, the thread table
 not built yet) is left out and counted, never guessed.
 """
 
@@ -26,7 +27,7 @@ from psycopg import sql
 
 from ml.data import LabelledEmail
 
-#: The view that knows which messages belong to which card's thread (dbt builds it).
+#: The table that knows which messages belong to which card's thread (dbt builds it).
 THREAD_VIEW = "intermediate.int_mail__thread_messages"
 _THREAD_VIEW = sql.Identifier(*THREAD_VIEW.split("."))
 

@@ -305,6 +305,7 @@ def materialize_run(
     from dagster import DagsterEventType, DagsterInstance
 
     from orchestration.definitions import defs
+    from orchestration.defs.dbt.assets import UNIT_TESTS_TAG
 
     instance = DagsterInstance.get()
     with _no_dagster_notices():
@@ -328,7 +329,8 @@ def materialize_run(
                 # the progress bar and summary speak for the run (failures included);
                 # the full logs are in the Dagster UI
                 run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-                tags={"pebble/trigger": "pebble materialize"},
+                # a first run or a deploy: dbt's unit tests run too
+                tags={"pebble/trigger": "pebble materialize", UNIT_TESTS_TAG: "true"},
             )
             outcome["success"] = result.success
         except Exception as exc:  # surfaced in the summary, never swallowed

@@ -223,3 +223,22 @@ def test_dagster_cli_validates_the_workspace(pebble_env: str) -> None:
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "passed validation" in out.stderr + out.stdout
+
+
+def test_dbt_unit_tests_run_in_full_builds_and_not_in_every_refresh() -> None:
+    """Unit tests check SQL logic on fixed inputs: the nightly build and `pebble materialize`
+    run them (their run tag), the refreshes after new mail or a landing do not."""
+    from orchestration.defs.dbt.assets import UNIT_TESTS_TAG, dbt_build_args
+
+    assert dbt_build_args({UNIT_TESTS_TAG: "true"}) == ["build"]
+    refresh = dbt_build_args({})
+    assert refresh[0] == "build" and "unit_test" in refresh
+    assert refresh[refresh.index("unit_test") - 1] == "--exclude-resource-type"
+    assert "--full-refresh" not in refresh
+    jobs = {
+        name: defs.resolve_job_def(name)
+        for name in ("nightly_full", "mail_to_cards", "erp_refresh")
+    }
+    assert jobs["nightly_full"].tags.get(UNIT_TESTS_TAG) == "true"
+    assert UNIT_TESTS_TAG not in jobs["mail_to_cards"].tags
+    assert UNIT_TESTS_TAG not in jobs["erp_refresh"].tags

@@ -27,6 +27,20 @@ from pebble import db
 #: back when it subsets a run: a unit test is selected by its fully qualified name).
 UNIQUE_ID_KEY = "dagster_dbt/unique_id"
 
+#: Run tag that makes the dbt steps run the unit tests too. dbt's unit tests check the SQL's
+#: logic on fixed inputs, so they cannot change with the data: the nightly full build and
+#: ``pebble materialize`` (the first run, a deploy) set it; the refreshes that follow new
+#: mail or a landing (declarative automation, sensors) skip them, as dbt advises for
+#: production builds (a third of the work of a mail refresh). ``make test`` runs them all.
+UNIT_TESTS_TAG = "pebble/dbt_unit_tests"
+
+
+def dbt_build_args(tags: Mapping[str, str]) -> list[str]:
+    """The ``dbt build`` arguments of a run with these tags."""
+    if tags.get(UNIT_TESTS_TAG) == "true":
+        return ["build"]
+    return ["build", "--exclude-resource-type", "unit_test"]
+
 
 def written_outside_dagster(manifest: Mapping[str, Any]) -> list[dg.AssetKey]:
     """Tables dbt reads that no Dagster run writes: people's events and the views over them
@@ -196,7 +210,9 @@ def _dbt_step(name: str, description: str, select: str, exclude: str | None = No
         os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
         # plain `dbt build`, never --full-refresh: the activity stream is incremental and
         # append-only, and a full refresh would rebuild it from what the sources still hold
-        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        invocation = dbt.cli(
+            dbt_build_args(context.run.tags), context=context, raise_on_error=False
+        )
         yield from invocation.stream()
         yield from unit_test_results(context, invocation)
         if not invocation.is_successful():

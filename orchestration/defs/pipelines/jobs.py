@@ -7,13 +7,14 @@ dbt step (``pebble_dbt_cards``) reads none of their tables, so an ERP outage sti
 the trader with scored mail and cards. ``erp_refresh`` lands Tally and Focus RT and builds
 the warehouse step (ERP staging and marts, the CRM master, the activity stream) on them.
 ``nightly_full`` builds everything, with a plain ``dbt build`` like every other run (never
-``--full-refresh``: the activity stream is incremental and keeps its history).
+``--full-refresh``: the activity stream is incremental and keeps its history), and it is
+the run that also runs dbt's unit tests (``UNIT_TESTS_TAG``).
 """
 
 import dagster as dg
 
 from orchestration.concurrency import MAIL, SOURCE, TALLY, WAREHOUSE
-from orchestration.defs.dbt.assets import pebble_dbt_cards, pebble_dbt_warehouse
+from orchestration.defs.dbt.assets import UNIT_TESTS_TAG, pebble_dbt_cards, pebble_dbt_warehouse
 from orchestration.defs.focus.assets import raw_focus
 from orchestration.defs.mail.assets import raw_emails
 from orchestration.defs.ml.assets import email_predictions
@@ -53,5 +54,5 @@ nightly_full = dg.define_asset_job(
     description="Everything: every landing, the classifier (retrained only when its inputs "
     "changed), scoring, and both dbt steps with a plain `dbt build` (incremental models "
     "are never fully refreshed).",
-    tags={SOURCE: "all", TALLY: "pull", MAIL: "land", WAREHOUSE: "build"},
+    tags={SOURCE: "all", TALLY: "pull", MAIL: "land", WAREHOUSE: "build", UNIT_TESTS_TAG: "true"},
 )

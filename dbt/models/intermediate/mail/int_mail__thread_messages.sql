@@ -15,6 +15,9 @@
 --
 -- The same message landed twice (one Message-ID, other bytes: a copy delivered to a second
 -- mailbox) counts once in its thread: the copy stored first is kept.
+-- a table, not a view: several marts and the data tests read it, and each would
+-- otherwise recompute it (the mail refresh after new mail ran it six times over)
+{{ config(materialized='table') }}
 with emails as (
     select * from {{ ref('stg_mail__emails') }}
 ),

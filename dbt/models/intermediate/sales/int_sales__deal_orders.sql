@@ -8,6 +8,10 @@
        it takes it (each order line is counted once).
     A named order beats an inferred one; among several of a kind the earliest order wins.
 #}
+-- a table, not a view: several marts and the data tests read it, and each would
+-- otherwise recompute it (the mail refresh after new mail ran it six times over)
+{{ config(materialized='table') }}
+
 {%- set window_days = var('deal_order_window_days', 60) | int %}
 
 with deals as (

@@ -23,6 +23,10 @@
     per kg for the product (customer_last_price, by GSTIN, else by name), else the stock
     item's rate per kg.
 #}
+-- a table, not a view: several marts and the data tests read it, and each would
+-- otherwise recompute it (the mail refresh after new mail ran it six times over)
+{{ config(materialized='table') }}
+
 {%- set zone = env_var("PEBBLE_TIMEZONE", "Asia/Kolkata") -%}
 {%- if not modules.re.fullmatch("[A-Za-z0-9_+/-]+", zone) -%}
     {{ exceptions.raise_compiler_error("PEBBLE_TIMEZONE is not a time zone name: " ~ zone) }}

@@ -8,6 +8,10 @@
     their correction of the whole thread, then the model's prediction, then the mailbox's
     default stream for mail the model has not scored yet. The latest correction wins.
 #}
+-- a table, not a view: several marts and the data tests read it, and each would
+-- otherwise recompute it (the mail refresh after new mail ran it six times over)
+{{ config(materialized='table') }}
+
 {%- set zone = env_var("PEBBLE_TIMEZONE", "Asia/Kolkata") -%}
 {%- if not modules.re.fullmatch("[A-Za-z0-9_+/-]+", zone) -%}
     {{ exceptions.raise_compiler_error("PEBBLE_TIMEZONE is not a time zone name: " ~ zone) }}
