@@ -57,12 +57,18 @@ def run_command(what: str, command: Callable[[psycopg.Connection], Any], tz: tzi
 
 
 def show_flash(key: str = TASK_FLASH) -> None:
-    """The last outcome: a fixed headline, the detail as plain text."""
+    """The last outcome: a fixed headline, the detail as plain text.
+
+    It is drawn in a container that is there on every run, flash or not: when the flash is
+    gone on the next run, what follows keeps its place, so an expander or popover the
+    person opened meanwhile (the new-task form) stays open instead of being drawn anew,
+    closed."""
     flash = st.session_state.pop(key, None)
-    if flash:
-        kind, headline, detail = flash
-        (st.success if kind == "success" else st.error)(headline)
-        st.text(detail)
+    with st.container():
+        if flash:
+            kind, headline, detail = flash
+            (st.success if kind == "success" else st.error)(headline)
+            st.text(detail)
 
 
 def quick_due(days: int, today: date) -> date:

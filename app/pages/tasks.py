@@ -76,13 +76,14 @@ def _owners() -> list[str]:
 
 
 def _complete(task_id: str, version: int) -> None:
-    run_command(
+    if run_command(
         "Task done.",
         lambda conn: deals.complete_task(
             conn, user, task_id, version, note=st.session_state.get("task_done_note")
         ),
         TZ,
-    )
+    ):  # the note was this task's: the next one shown starts without it
+        st.session_state["task_done_note"] = ""
 
 
 def _reassign(task_id: str, version: int) -> None:
