@@ -154,10 +154,14 @@ def _mark_sent(card_id: str, version: int, email_key: str, draft_id: str | None)
 
 st.title("Card")
 flash = st.session_state.pop(FLASH, None)
-if flash:  # a fixed headline; the details (names, values) as plain text
-    kind, headline, detail = flash
-    (st.success if kind == "success" else st.error)(headline)
-    st.text(detail)
+# drawn on every run, flash or not: when the flash is gone on the next run, what follows
+# keeps its place, so a popover or expander opened meanwhile ("Add task", the draft) stays
+# open instead of being drawn anew, closed
+with st.container():
+    if flash:  # a fixed headline; the details (names, values) as plain text
+        kind, headline, detail = flash
+        (st.success if kind == "success" else st.error)(headline)
+        st.text(detail)
 
 card_id = st.query_params.get("card")
 if not card_id:
