@@ -3,7 +3,8 @@ attachments of mail scored ``tender`` are read by ml.tender (text layer, else OC
 stock master's products; the same PDF in two mails is read once; a corrupt PDF is stored
 with its error; mail of another stream and non-PDF attachments are left alone. A re-run
 reads nothing again (no re-OCR) unless the extractor's version changed; a PDF whose bytes
-are missing from the store gets no row until they are back.
+are missing from the store gets no row until they are back. A run reads at most
+``max_notices``, newest mail first, and the next runs read the rest.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ SCANNED = N.notice("GEM/2026/B/5512345", 12, items=(("Hydrogen Peroxide 50% w/w"
 OTHER = N.notice("NTPC/2026/0099", 3)
 
 
-def _materialize(url: str) -> dict:
+def _materialize(url: str, **config: object) -> dict:
     result = dg.materialize(
-        [tender_documents], resources={"warehouse": WarehouseResource(database_url=url)}
+        [tender_documents],
+        resources={"warehouse": WarehouseResource(database_url=url)},
+        run_config={"ops": {"raw__tender_documents": {"config": config}}} if config else None,
     )
     assert result.success
     (materialization,) = result.asset_materializations_for_node("raw__tender_documents")
@@ -180,3 +183,30 @@ def test_a_person_s_correction_of_the_stream_decides_which_mail_is_tender_mail(
     reclassify("Tender: hydrogen peroxide", "crm", "price_enquiry", message=True)
     _materialize(pebble_env)
     assert set(_rows(conn)) == {"NIT-0417.pdf", "damaged.pdf", "enquiry.pdf"}
+
+
+def test_a_run_reads_at_most_max_notices_newest_first_and_the_next_runs_the_rest(
+    tender_mail: psycopg.Connection, pebble_env: str, tmp_path: Path
+) -> None:
+    conn = tender_mail
+    N.land(conn, [N.eml(tmp_path / "later", "later", "Tender: NTPC",
+                        {"ntpc.pdf": N.text_pdf(OTHER)}, day=9)])  # fmt: skip
+    N.predict(conn, "Tender: NTPC", "tender")
+
+    first = _materialize(pebble_env, max_notices=1)
+    assert first["rows_added"] == 1 and first["left_for_next_runs"] == 3
+    assert set(_rows(conn)) == {"ntpc.pdf"}  # the newest mail's notice first
+
+    second = _materialize(pebble_env, max_notices=2)
+    assert second["rows_added"] == 2 and second["left_for_next_runs"] == 1
+    rest = _materialize(pebble_env, max_notices=2)
+    assert rest["rows_added"] == 1 and rest["left_for_next_runs"] == 0
+    assert set(_rows(conn)) == {"ntpc.pdf", "NIT-0417.pdf", "scan.pdf", "damaged.pdf"}
+    assert _materialize(pebble_env)["rows_added"] == 0  # nothing read twice
+
+
+def test_max_notices_below_one_is_refused(tender_mail: psycopg.Connection) -> None:
+    from orchestration.defs.tender.reading import read_pending
+
+    with pytest.raises(ValueError, match="max_notices"):
+        read_pending(tender_mail, max_notices=0, products=())

@@ -11,10 +11,14 @@ OWNERS = ["team:ml"]
 
 class TenderReadConfig(dg.Config):
     """``ocr``: OCR pages without a text layer (off: such notices are stored without text).
-    ``max_pages``: pages read per notice (a tender's annexures can run to hundreds)."""
+    ``max_pages``: pages read per notice (a tender's annexures can run to hundreds).
+    ``max_notices``: notices read per run, newest mail first (0: all); a back-fill of
+    thousands of scanned notices is spread over the runs that follow instead of holding
+    up the mail-to-cards job for hours."""
 
     ocr: bool = True
     max_pages: int = 30
+    max_notices: int = 200
 
 
 @dg.asset(
@@ -41,13 +45,18 @@ def tender_documents(
     came, the pages, and the fields (tender number, organisation, items matched to the
     stock master, EMD, fee, bid dates, eligibility, contact), each with its evidence and
     confidence. Keyed by the PDF's content hash; incremental: a re-run reads only new PDFs,
-    and all of them when the extractor's version changes. A PDF that cannot be read is
+    and all of them when the extractor's version changes; at most ``max_notices`` per run,
+    newest mail first. A PDF that cannot be read is
     stored with its error (``text_method = 'none'``), never dropped."""
     from orchestration.defs.tender.reading import read_pending
 
     with warehouse.connection(autocommit=True) as conn:
         report = read_pending(
-            conn, ocr=config.ocr, max_pages=config.max_pages, log=context.log.info
+            conn,
+            ocr=config.ocr,
+            max_pages=config.max_pages,
+            max_notices=config.max_notices or None,
+            log=context.log.info,
         )
     if report.missing_bytes:
         context.log.warning(
@@ -63,6 +72,7 @@ def tender_documents(
             "ocr_pages": report.ocr_pages,
             "ocr_seconds": round(report.ocr_seconds, 2),
             "missing_bytes": report.missing_bytes,
+            "left_for_next_runs": report.left,
             "stock_items": report.products,
             "dagster/row_count": report.total,
         }

@@ -19,6 +19,10 @@ Invariants:
   missing from the content store gets no row (it is counted and logged) so it is read once
   the bytes are back.
 - Each notice is committed on its own: a failure keeps every notice already read.
+- A run reads at most ``max_notices`` notices, newest mail first: a back-fill of a year of
+  tender mail (thousands of scanned notices at an OCR's pace) is spread over the runs that
+  follow, and a notice that came in today is not queued behind last year's. The report
+  says how many are left.
 """
 
 from __future__ import annotations
@@ -34,9 +38,11 @@ from typing import Any
 import psycopg
 
 #: PDF attachments of tender mail not read yet, or read by another extractor version; one
-#: row per content hash, the earliest mail carrying it first. Tender mail: a person's latest
-#: correction (``CardReclassified``) of the message, else of its thread, says ``tender``;
-#: without one, the scoring does (the cards' own precedence).
+#: row per content hash, named after the earliest mail carrying it. Tender mail: a person's
+#: latest correction (``CardReclassified``) of the message, else of its thread, says
+#: ``tender``; without one, the scoring does (the cards' own precedence). A run reads the
+#: newest mail's notices first, at most the limit parameter of them (NULL: all);
+#: ``waiting`` counts all of them.
 _PENDING = """
     WITH corrections AS (
         SELECT entity_id AS thread_key, payload ->> 'email_key' AS email_key,
@@ -53,19 +59,26 @@ _PENDING = """
         SELECT DISTINCT ON (thread_key) thread_key, stream
         FROM corrections WHERE email_key IS NULL
         ORDER BY thread_key, event_seq DESC
+    ),
+    notices AS (
+        SELECT DISTINCT ON (a.sha256) a.sha256, a.email_key, a.filename,
+               coalesce(e.sent_at, e.loaded_at) AS received_at
+        FROM raw.email_attachments AS a
+        JOIN raw.emails AS e ON e.email_key = a.email_key
+        LEFT JOIN ml.email_predictions AS p ON p.email_key = a.email_key
+        LEFT JOIN message_fix AS m ON m.email_key = a.email_key
+        LEFT JOIN thread_fix AS t ON t.thread_key = e.thread_key
+        LEFT JOIN raw.tender_documents AS d ON d.content_sha256 = a.sha256
+        WHERE coalesce(m.stream, t.stream, p.stream) = 'tender'
+          AND (lower(a.content_type) IN ('application/pdf', 'application/x-pdf')
+               OR lower(a.filename) LIKE '%%.pdf')
+          AND (d.content_sha256 IS NULL OR d.extractor_version <> %s)
+        ORDER BY a.sha256, e.sent_at NULLS LAST, e.loaded_at, a.email_key
     )
-    SELECT DISTINCT ON (a.sha256) a.sha256, a.email_key, a.filename
-    FROM raw.email_attachments AS a
-    JOIN raw.emails AS e ON e.email_key = a.email_key
-    LEFT JOIN ml.email_predictions AS p ON p.email_key = a.email_key
-    LEFT JOIN message_fix AS m ON m.email_key = a.email_key
-    LEFT JOIN thread_fix AS t ON t.thread_key = e.thread_key
-    LEFT JOIN raw.tender_documents AS d ON d.content_sha256 = a.sha256
-    WHERE coalesce(m.stream, t.stream, p.stream) = 'tender'
-      AND (lower(a.content_type) IN ('application/pdf', 'application/x-pdf')
-           OR lower(a.filename) LIKE '%%.pdf')
-      AND (d.content_sha256 IS NULL OR d.extractor_version <> %s)
-    ORDER BY a.sha256, e.sent_at NULLS LAST, e.loaded_at, a.email_key
+    SELECT sha256, email_key, filename, count(*) OVER () AS waiting
+    FROM notices
+    ORDER BY received_at DESC, sha256
+    LIMIT %s
 """
 _UPSERT = """
     INSERT INTO raw.tender_documents (content_sha256, email_key, filename, pages, text_method,
@@ -102,6 +115,8 @@ class ReadReport:
     products: int = 0
     #: Rows in raw.tender_documents after the run.
     total: int = 0
+    #: Notices still to read after this run (left for the next runs by ``max_notices``).
+    left: int = 0
 
 
 def _clean(value: Any) -> Any:
@@ -167,20 +182,28 @@ def read_pending(
     *,
     ocr: bool = True,
     max_pages: int = 30,
+    max_notices: int | None = None,
     products: Sequence[str] | None = None,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> ReadReport:
-    """Read every PDF attachment of tender mail not read by the extractor in service, and
-    upsert its row of ``raw.tender_documents`` (``conn``: autocommit; each notice commits on
-    its own). ``products``: the stock master's names; None reads them from the warehouse."""
+    """Read the PDF attachments of tender mail not read by the extractor in service, newest
+    mail first and at most ``max_notices`` of them (None: all), and upsert each one's row of
+    ``raw.tender_documents`` (``conn``: autocommit; each notice commits on its own).
+    ``products``: the stock master's names; None reads them from the warehouse."""
     from ml.tender import EXTRACTOR_VERSION, read_notice
 
     report = ReadReport(extractor_version=EXTRACTOR_VERSION)
     names = tuple(products) if products is not None else product_names(conn)
     report.products = len(names)
-    pending = conn.execute(_PENDING, (EXTRACTOR_VERSION,)).fetchall()
-    log(f"{len(pending)} tender notices to read ({len(names)} stock items to match)")
-    for sha256, email_key, filename in pending:
+    if max_notices is not None and max_notices < 1:
+        raise ValueError(f"max_notices must be at least 1 (or None for all), not {max_notices}")
+    pending = conn.execute(_PENDING, (EXTRACTOR_VERSION, max_notices)).fetchall()
+    waiting = pending[0][3] if pending else 0
+    log(
+        f"{waiting} tender notices to read, {len(pending)} in this run, newest first"
+        f" ({len(names)} stock items to match)"
+    )
+    for sha256, email_key, filename, _waiting in pending:
         data = attachment_bytes(sha256)
         if data is None:
             report.missing_bytes += 1
@@ -207,4 +230,7 @@ def read_pending(
             if error else ""))  # fmt: skip
         del reading
     (report.total,) = conn.execute("SELECT count(*) FROM raw.tender_documents").fetchone()
+    report.left = waiting - len(pending)
+    if report.left:
+        log(f"{report.left} tender notices left for the next runs")
     return report
