@@ -177,6 +177,20 @@ def served_app(warehouse: psycopg.Connection, tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=20)
 
 
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by playwright (its own browser download is not used)."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "chromium is missing: run scripts/install-system-deps.sh"
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 def wait_for(check: Callable[[], Any], timeout: float = 30.0) -> Any:
     """``check()`` once it is truthy, polling for up to ``timeout`` seconds (then its last
     value)."""

@@ -12,31 +12,15 @@ from their contracts; the dashboards' marts from their contracts)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
-import pytest
 
 from pebble import auth
 from tests.app import qc_marts
-from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS, wait_for
+from tests.app.conftest import wait_for
 from tests.app.e2e import PASSWORD, shot, sign_in, support
 
 company_support = support("test_company_page.py")
 world = company_support.world  # the company page's fixture: a company and its marts
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "chromium is missing: run scripts/install-system-deps.sh"
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_qc_acknowledges_an_alert_in_a_browser(

@@ -15,7 +15,6 @@ card page's own test data (mail landed by the real loader, marts from their cont
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -25,7 +24,7 @@ from app.tasks import quick_due
 from pebble import auth, deals
 from pebble.auth import User
 from pebble.settings import get_settings
-from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS, wait_for
+from tests.app.conftest import wait_for
 from tests.app.e2e import PASSWORD, shot, sign_in, support
 
 card_support = support("test_card_page.py")
@@ -35,19 +34,6 @@ PRIYA = User("priya", "sales")
 RAVI = User("ravi", "sales")
 #: The app's "today": tasks are bucketed on the local clock (``PEBBLE_TIMEZONE``).
 TODAY = datetime.now(ZoneInfo(get_settings().timezone)).date()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "chromium is missing: run scripts/install-system-deps.sh"
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
