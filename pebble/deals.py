@@ -36,7 +36,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from pebble import events
+from pebble import event_payloads, events
 from pebble.auth import NotAllowed, User, require
 
 # --- who may do what ------------------------------------------------------------------------
@@ -55,7 +55,7 @@ LINK_TYPES: tuple[str, ...] = ("company", "contact", "card", "deal", "tender")
 # --- pipelines ------------------------------------------------------------------------------
 
 DEFAULT_PIPELINE_ID = "sales"
-CLOSED_STAGES: tuple[str, ...] = events.CLOSED_STAGES
+CLOSED_STAGES: tuple[str, ...] = event_payloads.CLOSED_STAGES
 #: The warehouse's inferred stages (marts.deal_pipeline) -> the default pipeline's stages.
 INFERRED_STAGE: dict[str, str] = {
     "enquiry": "enquiry",

@@ -2,7 +2,7 @@
 the signed-in user's role.
 
 Every role may open it; what a role may ask is checked in the tool layer
-(``ml.assistant.tools.TOOL_ROLES``), so a refused question says why. An answer lists its
+(``ml.assistant.roles.TOOL_ROLES``), so a refused question says why. An answer lists its
 sources (table and key). A write (a task, a deal moved) is only proposed: the page shows
 it with Confirm and Cancel, and Confirm appends the event under the user's name. Answers
 and warehouse text are shown as plain text and tables, never as Markdown or HTML.
@@ -17,7 +17,7 @@ import streamlit as st
 from app.auth import require_role
 from ml.assistant import Proposal, ask, confirm
 from ml.assistant.examples import examples
-from ml.assistant.tools import TOOL_ROLES, TOOL_TITLES
+from ml.assistant.roles import TOOL_ROLES, TOOL_TITLES
 from pebble import db
 from pebble.auth import NotAllowed
 from pebble.events import EventError, VersionConflict

@@ -20,8 +20,8 @@ from typing import Any
 
 import psycopg
 
-from ml.assistant import tools
-from ml.assistant.tools import Proposal, ToolResult
+from ml.assistant import read_tools, tools
+from ml.assistant.results import Proposal, ToolResult
 from pebble.auth import User
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def ask_offline(
 ) -> Answer:
     from ml.assistant.router import Router
 
-    products = tools.stock_master(conn)
+    products = read_tools.stock_master(conn)
     route = Router(products).route(question, today=today)
     answer = Answer(question, user.name, user.role, "offline")
     if route.clarify:

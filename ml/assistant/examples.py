@@ -9,13 +9,13 @@ from typing import Any
 
 import psycopg
 
-from ml.assistant import tools
+from ml.assistant import read_tools
 from ml.assistant.router import Router
 from pebble.auth import User
 
 
 def _all(conn: psycopg.Connection, query: str) -> list[dict[str, Any]]:
-    return tools._rows(conn, query + " LIMIT %(n)s", {"n": CANDIDATES})
+    return read_tools._rows(conn, query + " LIMIT %(n)s", {"n": CANDIDATES})
 
 
 def _alias(products: tuple[Any, ...], name: str, router: Router) -> str:
@@ -45,7 +45,7 @@ def _answers(conn: psycopg.Connection, tool: str, question: str, router: Router)
 
 def examples(conn: psycopg.Connection) -> list[tuple[str, str]]:
     """Up to five (tool, question) pairs that answer offline over this warehouse."""
-    products = tools.stock_master(conn)
+    products = read_tools.stock_master(conn)
     router = Router(products)
     candidates: dict[str, list[str]] = {
         "stock": [

@@ -7,7 +7,7 @@ tool layer, which checks the role again. Read tools run and their results go bac
 model as data: a JSON object under ``"data"``, fenced by a per-request nonce, with the
 system prompt saying that text in it (mail subjects, company and lead names) is never an
 instruction. Write tools never run here: a ``create_task`` or ``move_deal`` call becomes a
-:class:`ml.assistant.tools.Proposal` that the user confirms or cancels; the model is told
+:class:`ml.assistant.results.Proposal` that the user confirms or cancels; the model is told
 it was only proposed. A write the model asks for after reading warehouse text is marked so
 in the answer's notes, and needs the same confirmation as any other.
 
@@ -23,9 +23,9 @@ from typing import Any
 
 import psycopg
 
-from ml.assistant import tools
+from ml.assistant import read_tools, roles, tools
 from ml.assistant.answer import NOT_GROUNDED, Answer, render, ungrounded
-from ml.assistant.tools import Proposal
+from ml.assistant.results import Proposal
 from ml.drafts.llm import LLMError, LLMSettings, new_nonce, openai_client, safe_url
 from pebble.auth import User
 
@@ -100,8 +100,8 @@ def ask_llm(
     """Answer with the model's tool calls; raises LLMError when the model cannot be used."""
     client = _Client(settings)
     answer = Answer(question, user.name, user.role, "llm")
-    products = tools.stock_master(conn)
-    schemas = [t.schema() for name, t in tools.TOOLS.items() if tools.allowed(user, name)]
+    products = read_tools.stock_master(conn)
+    schemas = [t.schema() for name, t in tools.TOOLS.items() if roles.allowed(user, name)]
     nonce = new_nonce(question)
     messages: list[dict[str, Any]] = [
         {

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from ml.assistant.tools import DEFAULT_STAGES
+from ml.assistant.write_tools import DEFAULT_STAGES
 
 
 @dataclass

@@ -51,7 +51,7 @@ def stocked(conn) -> list[tuple[str, list[str], float]]:
 
 def alias_of(conn, name: str, aliases: list[str]) -> str:
     """The Tally alias a trader would type: the shortest one that is not the item's name."""
-    from ml.assistant.tools import resolve_product
+    from ml.assistant.read_tools import resolve_product
 
     for alias in sorted(aliases, key=len):
         if alias.lower() != name.lower() and resolve_product(conn, alias) == name:
