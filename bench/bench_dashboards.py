@@ -233,7 +233,7 @@ def measure_other_screens(url: str, runs: int) -> dict[str, float | str]:
             continue
         try:
             row[label] = median_ms(page_run(page, params, chart), runs)
-        except Exception as exc:  # another helper's page: report it, go on
+        except Exception as exc:  # a page that fails: report it, go on
             row[label] = f"failed: {str(exc).splitlines()[0][:120]}"
     return row
 

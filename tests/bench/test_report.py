@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))  # the bench scripts import each other by name
 
-from bench import report, stages  # noqa: E402
+from bench import render, report, script_stages, stages  # noqa: E402
 
 
 def _rows() -> list[dict]:
@@ -46,14 +46,14 @@ def _rows() -> list[dict]:
 
 
 def test_fit_exponent_recovers_the_power() -> None:
-    assert report.fit_exponent([(n, 3 * n**1.5) for n in (1, 10, 100)]) == pytest.approx(1.5)
-    assert report.fit_exponent([(10, 5.0), (100, 5.0)]) == pytest.approx(0.0)
-    assert report.fit_exponent([(10, 1.0), (10, 2.0)]) is None  # one size: no slope
-    assert report.fit_exponent([(10, 1.0), (None, 2.0), (100, 0)]) is None
+    assert render.fit_exponent([(n, 3 * n**1.5) for n in (1, 10, 100)]) == pytest.approx(1.5)
+    assert render.fit_exponent([(10, 5.0), (100, 5.0)]) == pytest.approx(0.0)
+    assert render.fit_exponent([(10, 1.0), (10, 2.0)]) is None  # one size: no slope
+    assert render.fit_exponent([(10, 1.0), (None, 2.0), (100, 0)]) is None
 
 
 def test_exponents_per_path_on_each_paths_own_n() -> None:
-    (fit,) = report.exponents(_rows())  # dbt ran at one scale only: no fit
+    (fit,) = render.exponents(_rows())  # dbt ran at one scale only: no fit
     assert fit["stage"] == "mail"
     assert fit["ours_time"] == pytest.approx(1.0)
     assert fit["ours_memory"] == pytest.approx(0.0)
@@ -64,7 +64,7 @@ def test_exponents_per_path_on_each_paths_own_n() -> None:
 
 def test_render_has_every_stage_ratio_exponent_and_reason() -> None:
     rows = _rows()
-    text = report.render(
+    text = render.render(
         {
             "command": "bench/report.py --scales 1,10,100",
             "machine": {
@@ -79,7 +79,7 @@ def test_render_has_every_stage_ratio_exponent_and_reason() -> None:
             },
             "wall_s": 600.0,
             "stages": rows,
-            "exponents": report.exponents(rows),
+            "exponents": render.exponents(rows),
             "scales_by_stage": {"mail": [1, 10, 100], "dbt": [1]},
             "not_run": [{"stage": "focus", "reason": "bench/bench_focus.py has no --json yet"}],
         }
@@ -144,10 +144,10 @@ def test_bad_options_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_script_without_json_is_a_reason_not_a_crash() -> None:
-    assert report._script_supports("bench_dbt.py", "--json") is None
-    missing = report._script_supports("bench_dbt.py", "--json", "no-such-option-anywhere")
+    assert script_stages._script_supports("bench_dbt.py", "--json") is None
+    missing = script_stages._script_supports("bench_dbt.py", "--json", "no-such-option-anywhere")
     assert missing == "bench/bench_dbt.py has no no-such-option-anywhere yet"
-    assert "does not exist" in report._script_supports("bench_nothing.py", "--json")
+    assert "does not exist" in script_stages._script_supports("bench_nothing.py", "--json")
 
 
 def _migrated(url: str, stage: str) -> None:
