@@ -7,17 +7,24 @@ Measures, on this machine's CPU:
     length bucketing, int8, bfloat16), each with its accuracy cost on the held-out split of
     generated mail (same weights and head, only the serving setting changes);
   * the shipped scoring path against the naive one, each in a child process of its own,
-    interleaved (ours, naive, naive, ours, ...) so that a shared machine's load falls on both:
-    ours is `score_emails` as the `email_predictions` asset runs it (classify + extract with
-    the world's stock master + the search embedding from the same encoder pass; batches of
-    256, the served precision); naive is the same code one email at a time with the float32
-    encoder (no batching, no bfloat16/int8), on the first `--naive-n` emails. Database writes
-    and the Qdrant upsert are not part of either. `--json` writes them as
-    {"stages": [{"stage": "score_emails", "n", "ours_per_s", "naive_per_s", "ratio",
-    "ours_peak_mb", "naive_peak_mb", ...}]} beside the other figures.
+    interleaved (ours, naive, workers, then the other way round, ...) so that a shared
+    machine's load falls on all: ours is `score_emails` as the `email_predictions` asset runs
+    it in one process (classify + extract with the world's stock master + the search
+    embedding from the same encoder pass; batches of 256, the served precision, torch's
+    threads); workers is the same call scored by `--workers` worker processes of one torch
+    thread each (`ml.parallel`, what the asset does with PEBBLE_SCORE_WORKERS unset once
+    2,000 or more emails are pending), its time including the workers' start (model
+    loading), which is also reported on its own; naive is the same code one email at a time
+    with the float32 encoder (no batching, no bfloat16/int8), on the first `--naive-n`
+    emails. Ours and workers score the same `--stage-n` emails. Database writes and the
+    Qdrant upsert are not part of any. Peak memory is the child's process tree (workers
+    included), sampled every 0.1 s. `--json` writes them as {"stages": [{"stage":
+    "score_emails", "n", "ours_per_s", "workers_per_s", "naive_per_s", "ratio",
+    "ours_peak_mb", "workers_peak_mb", "naive_peak_mb", ...}]} beside the other figures.
 
 Usage: .venv/bin/python bench/bench_ml.py [--world DIR] [--n 1000] [--json out.json] [--quick]
-       [--model ARTIFACT_DIR] [--rounds 2] [--naive-n 300]
+       [--model ARTIFACT_DIR] [--rounds 2] [--naive-n 300] [--stage-n 4000] [--workers 2]
+       [--stage-only]
 """
 
 from __future__ import annotations
@@ -44,8 +51,8 @@ def _timed(fn, repeat: int = 3) -> float:
 
 
 def _child(args: argparse.Namespace) -> int:
-    """One timed scoring run (`--child ours|naive`) in a process of its own: its peak memory
-    is its own. Writes {"n", "seconds"} to `--out`."""
+    """One timed scoring run (`--child ours|workers|naive`) in a process of its own: its
+    peak memory is its own (and its workers'). Writes {"n", "seconds", ...} to `--out`."""
     from ml.classifier import EmailClassifier
     from ml.encoder import Encoder, EncoderConfig
     from ml.extract import get_extractor
@@ -62,17 +69,40 @@ def _child(args: argparse.Namespace) -> int:
             weights=weights if weights.is_file() else None,
         )
     extractor = get_extractor(world_products(args.world))
-    score_emails(rows[:32], classifier=clf, extractor=extractor)  # warm-up
-    start = time.perf_counter()
+    result: dict = {}
+    if args.child == "workers":
+        # the workers' start on its own: spawn, import, load the model, score a few
+        start, cpu = time.perf_counter(), _cpu_seconds()
+        # one email per worker, so that all of them start, as a scoring run starts them
+        few = rows[: args.workers]
+        score_emails(few, classifier=clf, extractor=extractor, batch_size=1, workers=args.workers)
+        result["startup_seconds"] = time.perf_counter() - start
+        result["startup_cpu_seconds"] = _cpu_seconds() - cpu
+    else:
+        score_emails(rows[:32], classifier=clf, extractor=extractor, workers=1)  # warm-up
+    start, cpu = time.perf_counter(), _cpu_seconds()
     if args.child == "ours":
-        score_emails(rows, classifier=clf, extractor=extractor)
+        score_emails(rows, classifier=clf, extractor=extractor, workers=1)
+    elif args.child == "workers":
+        score_emails(rows, classifier=clf, extractor=extractor, workers=args.workers)
     else:
         for row in rows:
-            score_emails([row], classifier=clf, extractor=extractor)
+            score_emails([row], classifier=clf, extractor=extractor, workers=1)
     seconds = time.perf_counter() - start
-    result = {"n": len(rows), "seconds": seconds, "peak_mb": _peak_mb()}
+    cpu_seconds = _cpu_seconds() - cpu
+    result.update({"n": len(rows), "seconds": seconds, "peak_mb": _peak_mb()})
+    # CPU of the timed call (this process and the workers it ended), less the workers' start
+    # measured on its own: the scoring's own CPU, which a loaded machine changes less than
+    # wall time (it shares the cores, not the work)
+    result["cpu_seconds"] = cpu_seconds - result.get("startup_cpu_seconds", 0.0)
     args.out.write_text(json.dumps(result), encoding="utf-8")
     return 0
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and of its children that have ended."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def _peak_mb() -> float:
@@ -85,58 +115,134 @@ def _peak_mb() -> float:
     return float("nan")
 
 
-def _run_child(kind: str, model: Path, world: Path, rows: Path, out: Path) -> tuple[float, float]:
-    """(emails/s, peak RSS in MB) of one child run."""
+def _run_child(kind: str, model: Path, world: Path, rows: Path, out: Path, workers: int) -> dict:
+    """One child run: {"per_s", "peak_mb" (its process tree, sampled), "own_peak_mb",
+    "startup_s" (workers only), "cpu_s" (the tree's user + system CPU seconds)}."""
     import subprocess
+    import threading
+
+    from bench.measure import tree_rss_mb
 
     command = [sys.executable, __file__, "--child", kind, "--model", str(model)]
     command += ["--world", str(world), "--rows", str(rows), "--out", str(out)]
-    code = subprocess.run(command, check=False).returncode
+    command += ["--workers", str(workers)]
+    before = os.times()
+    child = subprocess.Popen(command)
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.1):
+            peak[0] = max(peak[0], tree_rss_mb(child.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    code = child.wait()
+    done.set()
+    sampler.join()
+    after = os.times()
     if code != 0:
         raise SystemExit(f"bench child {kind} failed with exit {code}")
     result = json.loads(out.read_text(encoding="utf-8"))
-    return result["n"] / result["seconds"], result["peak_mb"]
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return {
+        "per_s": result["n"] / result["seconds"],
+        "peak_mb": max(peak[0], result["peak_mb"]),
+        "own_peak_mb": result["peak_mb"],
+        "startup_s": result.get("startup_seconds"),
+        "cpu_s": cpu,
+        "scoring_cpu_s": result["cpu_seconds"],
+    }
 
 
 def score_stage(
-    model: Path, world: Path, rows: list[dict], naive_n: int, rounds: int, scratch: Path
+    model: Path,
+    world: Path,
+    rows: list[dict],
+    naive_n: int,
+    rounds: int,
+    scratch: Path,
+    workers: int = 2,
 ) -> dict:
-    """Ours against naive, interleaved over `rounds` (the order alternates), medians."""
+    """Ours (one process), workers and naive, interleaved over `rounds` (the order
+    alternates), medians."""
     ours_file, naive_file = scratch / "rows_ours.json", scratch / "rows_naive.json"
     ours_file.write_text(json.dumps(rows), encoding="utf-8")
     naive_file.write_text(json.dumps(rows[:naive_n]), encoding="utf-8")
-    runs: dict[str, list[tuple[float, float]]] = {"ours": [], "naive": []}
+    kinds = ("ours", "naive", "workers")
+    runs: dict[str, list[dict]] = {kind: [] for kind in kinds}
     load = [os.getloadavg()[0]]
     for r in range(rounds):
-        for kind in ("ours", "naive") if r % 2 == 0 else ("naive", "ours"):
-            rows_file = ours_file if kind == "ours" else naive_file
-            per_s, peak = _run_child(kind, model, world, rows_file, scratch / f"{kind}{r}.json")
-            runs[kind].append((per_s, peak))
-            print(f"  round {r + 1} {kind}: {per_s:.1f} emails/s, peak {peak:.0f} MB")
+        for kind in kinds if r % 2 == 0 else kinds[::-1]:
+            rows_file = naive_file if kind == "naive" else ours_file
+            run = _run_child(kind, model, world, rows_file, scratch / f"{kind}{r}.json", workers)
+            runs[kind].append(run)
+            started = f", workers' start {run['startup_s']:.1f} s" if run["startup_s"] else ""
+            print(
+                f"  round {r + 1} {kind}: {run['per_s']:.1f} emails/s, peak {run['peak_mb']:.0f}"
+                f" MB (process tree){started}; load {os.getloadavg()[0]:.2f}"
+            )
         load.append(os.getloadavg()[0])
-    ours = statistics.median(p for p, _ in runs["ours"])
-    naive = statistics.median(p for p, _ in runs["naive"])
+
+    def median(kind: str, key: str) -> float:
+        return statistics.median(run[key] for run in runs[kind])
+
+    ours, naive, multi = (
+        median("ours", "per_s"),
+        median("naive", "per_s"),
+        median("workers", "per_s"),
+    )
+    startup = median("workers", "startup_s")
+    n = len(rows)
+    # the workers' rate once started: their start-up is paid once per scoring run
+    multi_started = n / max(n / multi - startup, 1e-9)
     return {
         "stage": "score_emails",
-        "n": len(rows),
-        "naive_n": min(naive_n, len(rows)),
+        "n": n,
+        "naive_n": min(naive_n, n),
         "rounds": rounds,
+        "workers": workers,
         "ours_per_s": round(ours, 1),
+        "workers_per_s": round(multi, 1),
+        "workers_per_s_after_start": round(multi_started, 1),
+        "workers_startup_s": round(startup, 2),
         "naive_per_s": round(naive, 1),
         "ratio": round(ours / naive, 2),
-        "ours_runs_per_s": [round(p, 1) for p, _ in runs["ours"]],
-        "naive_runs_per_s": [round(p, 1) for p, _ in runs["naive"]],
-        "ours_peak_mb": round(max(m for _, m in runs["ours"]), 1),
-        "naive_peak_mb": round(max(m for _, m in runs["naive"]), 1),
+        "workers_vs_ours": round(multi / ours, 2),
+        "ours_runs_per_s": [round(run["per_s"], 1) for run in runs["ours"]],
+        "workers_runs_per_s": [round(run["per_s"], 1) for run in runs["workers"]],
+        "naive_runs_per_s": [round(run["per_s"], 1) for run in runs["naive"]],
+        "ours_peak_mb": round(max(run["peak_mb"] for run in runs["ours"]), 1),
+        "workers_peak_mb": round(max(run["peak_mb"] for run in runs["workers"]), 1),
+        "workers_parent_peak_mb": round(max(run["own_peak_mb"] for run in runs["workers"]), 1),
+        "naive_peak_mb": round(max(run["peak_mb"] for run in runs["naive"]), 1),
+        "ours_cpu_ms_per_email": round(1000 * median("ours", "scoring_cpu_s") / n, 2),
+        "workers_cpu_ms_per_email": round(1000 * median("workers", "scoring_cpu_s") / n, 2),
+        "ours_child_cpu_s": round(median("ours", "cpu_s"), 1),
+        "workers_child_cpu_s": round(median("workers", "cpu_s"), 1),
         "load_1min": [round(x, 2) for x in load],
         "cpu_count": os.cpu_count(),
         "note": (
-            "ours: score_emails as the email_predictions asset runs it (classify + extract "
-            "with the stock master + embedding, one encoder pass, batches of 256, served "
-            "precision); naive: the same code one email at a time with the float32 encoder; "
-            "each run in its own process, interleaved; no database or Qdrant writes"
+            "ours: score_emails as the email_predictions asset runs it in one process "
+            "(classify + extract with the stock master + embedding, one encoder pass, "
+            f"batches of 256, served precision); workers: the same call scored by {workers} "
+            "one-thread worker processes (ml.parallel), the workers' start included; naive: "
+            "the same code one email at a time with the float32 encoder; each run in its own "
+            "process, interleaved; no database or Qdrant writes; CPU ms per email: the timed "
+            "call's CPU (workers included, their start measured apart and left out); child "
+            "CPU s: the whole child, model loading included"
         ),
     }
+
+
+def _cycled(examples: list, n: int) -> list[dict]:
+    """`n` scoring rows from the world's labelled emails, cycled."""
+    return [
+        {"email_key": f"b{i}", "subject": ex.subject, "body": ex.body}
+        for i, ex in enumerate((examples * (n // max(len(examples), 1) + 1))[:n])
+    ]
 
 
 def _generate_world(out: Path) -> Path:
@@ -162,7 +268,14 @@ def main() -> int:
     parser.add_argument("--model", type=Path, help="a trained artifact folder (skips training)")
     parser.add_argument("--rounds", type=int, default=2, help="ours/naive rounds, interleaved")
     parser.add_argument("--naive-n", type=int, default=300, help="emails per naive run")
-    parser.add_argument("--child", choices=("ours", "naive"), help=argparse.SUPPRESS)
+    parser.add_argument("--stage-n", type=int, default=4000, help="emails per ours and workers run")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (workers run)")
+    parser.add_argument(
+        "--stage-only",
+        action="store_true",
+        help="only the ours/workers/naive stage (needs --model)",
+    )
+    parser.add_argument("--child", choices=("ours", "workers", "naive"), help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -219,15 +332,47 @@ def main() -> int:
         )
     figures["default_model"] = {k: artifact.metrics.get(k) for k in ("heldout", *HANDWRITTEN_SETS)}
 
-    # 2. End-to-end scoring on typical mail (the world's own emails, cycled to --n).
-    rows = [
-        {"email_key": f"b{i}", "subject": ex.subject, "body": ex.body}
-        for i, ex in enumerate((examples * (args.n // max(len(examples), 1) + 1))[: args.n])
-    ]
+    def shipped_stage() -> dict:
+        """2b. The shipped path in one process, in workers, and the naive one, in child
+        processes, interleaved."""
+        print(
+            f"ours vs workers vs naive (load average {os.getloadavg()[0]:.2f} on "
+            f"{os.cpu_count()} CPUs):"
+        )
+        stage = score_stage(
+            artifact.path,
+            world,
+            _cycled(examples, args.stage_n),
+            args.naive_n,
+            args.rounds,
+            scratch,
+            args.workers,
+        )
+        print(
+            f"score_emails: ours {stage['ours_per_s']} emails/s, {args.workers} workers "
+            f"{stage['workers_per_s']} emails/s ({stage['workers_per_s_after_start']} after "
+            f"their {stage['workers_startup_s']} s start), naive {stage['naive_per_s']} "
+            f"emails/s, ratio {stage['ratio']}; peak {stage['ours_peak_mb']} MB, "
+            f"{stage['workers_peak_mb']} MB with workers, {stage['naive_peak_mb']} MB naive"
+        )
+        return stage
+
+    if args.stage_only:
+        figures["stages"] = [shipped_stage()]
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps({k: v for k, v in figures.items() if k != "default_model"}, indent=2))
+        return 0
+
+    # 2. End-to-end scoring on typical mail (the world's own emails, cycled to --n), in
+    # this process (torch's threads).
+    rows = _cycled(examples, args.n)
     clf = EmailClassifier(artifact.path)
     extractor = get_extractor(world_products(world))  # the world's stock master
-    score_emails(rows[:64], classifier=clf, extractor=extractor)  # warm-up
-    seconds = _timed(lambda: score_emails(rows, classifier=clf, extractor=extractor), repeat=2)
+    score_emails(rows[:64], classifier=clf, extractor=extractor, workers=1)  # warm-up
+    seconds = _timed(
+        lambda: score_emails(rows, classifier=clf, extractor=extractor, workers=1), repeat=2
+    )
     figures["score_emails_per_s"] = round(len(rows) / seconds, 1)
     ext_texts = [extraction_text(r["subject"], r["body"]) for r in rows]
     cls_texts = [classification_text(r["subject"], r["body"]) for r in rows]
@@ -246,15 +391,7 @@ def main() -> int:
         f"{figures['tokens_per_email']}"
     )
 
-    # 2b. The shipped path against the naive one, in child processes, interleaved.
-    print(f"ours vs naive (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs):")
-    stage = score_stage(artifact.path, world, rows, args.naive_n, args.rounds, scratch)
-    figures["stages"] = [stage]
-    print(
-        f"score_emails: ours {stage['ours_per_s']} emails/s, naive {stage['naive_per_s']} "
-        f"emails/s, ratio {stage['ratio']}; peak {stage['ours_peak_mb']} MB vs "
-        f"{stage['naive_peak_mb']} MB"
-    )
+    figures["stages"] = [shipped_stage()]
 
     # 3. Encoder speed-ups and their accuracy cost. The fine-tuned encoder of the default
     # model is served under each setting with the same head; accuracy is measured on the

@@ -7,7 +7,7 @@ The Dagster inference asset calls :func:`score_emails` on new rows of `raw.email
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from typing import Any, Protocol
 
@@ -108,6 +108,83 @@ def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapp
         yield batch
 
 
+def _prepare(
+    batch: Sequence[Mapping[str, Any]], first: int
+) -> tuple[list[str], list[str], list[str]]:
+    """Keys, classification texts and extraction texts of a batch whose first row is row
+    number `first` of the run; a bad row raises :class:`InputError` naming it."""
+    keys, cls_texts, ext_texts = [], [], []
+    for n, row in enumerate(batch, first):
+        key = _row_key(row, n)
+        subject, body = _check_text(row, key)
+        keys.append(key)
+        cls_texts.append(classification_text(subject, body))
+        ext_texts.append(extraction_text(subject, body))
+    return keys, cls_texts, ext_texts
+
+
+def check_rows(rows: Sequence[Mapping[str, Any]]) -> None:
+    """Raise :class:`InputError` for the first row that cannot be scored (as
+    :func:`score_emails` would on reaching it)."""
+    for n, row in enumerate(rows):
+        _check_text(row, _row_key(row, n))
+
+
+def score_batch(
+    batch: Sequence[Mapping[str, Any]],
+    first: int,
+    classifier: Any,
+    extractor: Extractor,
+    threshold: float | None,
+) -> tuple[list[dict[str, Any]], Any]:
+    """One encoder batch: the scored dicts (without `embedding`) and the (n, 384) float32
+    embeddings, in row order. The one scoring step, in process and in a worker
+    (`ml.parallel`) alike."""
+    keys, cls_texts, ext_texts = _prepare(batch, first)
+    decisions, embeddings = classifier.classify_texts(cls_texts, threshold)
+    entities = extractor.extract_many(ext_texts)
+    scored = [
+        {
+            "email_key": key,
+            "stream": decision.stream,
+            "intent": decision.intent,
+            "confidence": decision.confidence,
+            "stream_confidence": decision.stream_confidence,
+            "requires_review": decision.requires_review or lead_at_risk(decision.stream, found),
+            "entities": [entity_dict(e) for e in found],
+            "model_version": classifier.version,
+        }
+        for key, decision, found in zip(keys, decisions, entities, strict=True)
+    ]
+    return scored, embeddings
+
+
+def _finish_batch(
+    batch: Sequence[Mapping[str, Any]],
+    scored: list[dict[str, Any]],
+    embeddings: Any,
+    index: Any | None,
+    with_embedding: bool,
+) -> None:
+    """Attach the embeddings (as lists) to a scored batch and upsert it into `index`."""
+    if with_embedding:
+        for item, vector in zip(scored, embeddings, strict=True):
+            item["embedding"] = vector.tolist()
+    if index is not None:
+        index.upsert(
+            {
+                "email_key": item["email_key"],
+                "embedding": vector,
+                "stream": item["stream"],
+                "intent": item["intent"],
+                "company_id": row.get("company_id"),
+                "sent_at": row.get("sent_at"),
+                "subject": row.get("subject"),
+            }
+            for row, item, vector in zip(batch, scored, embeddings, strict=True)
+        )
+
+
 def score_emails(
     rows: Iterable[Mapping[str, Any]],
     *,
@@ -117,6 +194,7 @@ def score_emails(
     batch_size: int = 256,
     threshold: float | None = None,
     with_embedding: bool = True,
+    workers: int | None = None,
 ) -> list[dict[str, Any]]:
     """Score emails: one dict per row, in order, with `email_key`, `stream`, `intent`,
     `confidence`, `stream_confidence`, `requires_review`, `entities`, `model_version` and
@@ -126,55 +204,39 @@ def score_emails(
     `sent_at`, `company_id`. With an :class:`ml.search.EmailIndex`, each scored batch is
     upserted into it (idempotent: re-scoring an email replaces its point). A bad row raises
     :class:`InputError` naming it, before any batch containing it is written anywhere.
+
+    `workers` worker processes score the batches (`ml.parallel`; this process still writes
+    to `index`, batch by batch in order); None takes `PEBBLE_SCORE_WORKERS` (default: the
+    usable CPUs, at most 4) when there are at least `ml.parallel.MIN_PARALLEL_EMAILS` rows,
+    and scores fewer in process; 1 scores in process. The results are the same either way.
     """
     if classifier is None:
         from ml.classifier import load_classifier
 
         classifier = load_classifier()
+    if workers != 1:
+        from ml import parallel
+
+        rows = rows if isinstance(rows, Sequence) else list(rows)
+        n = parallel.workers_for(len(rows), workers, classifier, extractor)
+        if n > 1:
+            check_rows(rows)  # a bad row is named before anything is scored or written
+            results: list[dict[str, Any]] = []
+            batches = list(_batches(rows, batch_size))
+            with parallel.ScoringPool(classifier, extractor, n, threshold=threshold) as pool:
+                for batch, (scored, embeddings) in zip(
+                    batches, pool.score(batches, batch_size=batch_size), strict=True
+                ):
+                    _finish_batch(batch, scored, embeddings, index, with_embedding)
+                    results.extend(scored)
+            return results
     if extractor is None:
         extractor = default_extractor()
-    results: list[dict[str, Any]] = []
+    results = []
     seen = 0
     for batch in _batches(rows, batch_size):
-        keys, cls_texts, ext_texts = [], [], []
-        for row in batch:
-            key = _row_key(row, seen)
-            subject, body = _check_text(row, key)
-            keys.append(key)
-            cls_texts.append(classification_text(subject, body))
-            ext_texts.append(extraction_text(subject, body))
-            seen += 1
-        decisions, embeddings = classifier.classify_texts(cls_texts, threshold)
-        entities = extractor.extract_many(ext_texts)
-        scored, to_index = [], []
-        for key, row, decision, found, vector in zip(
-            keys, batch, decisions, entities, embeddings, strict=True
-        ):
-            item: dict[str, Any] = {
-                "email_key": key,
-                "stream": decision.stream,
-                "intent": decision.intent,
-                "confidence": decision.confidence,
-                "stream_confidence": decision.stream_confidence,
-                "requires_review": decision.requires_review or lead_at_risk(decision.stream, found),
-                "entities": [entity_dict(e) for e in found],
-                "model_version": classifier.version,
-            }
-            if with_embedding:
-                item["embedding"] = vector.tolist()
-            scored.append(item)
-            to_index.append(
-                {
-                    "email_key": key,
-                    "embedding": vector,
-                    "stream": decision.stream,
-                    "intent": decision.intent,
-                    "company_id": row.get("company_id"),
-                    "sent_at": row.get("sent_at"),
-                    "subject": row.get("subject"),
-                }
-            )
-        if index is not None:
-            index.upsert(to_index)
+        scored, embeddings = score_batch(batch, seen, classifier, extractor, threshold)
+        seen += len(batch)
+        _finish_batch(batch, scored, embeddings, index, with_embedding)
         results.extend(scored)
     return results

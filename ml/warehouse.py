@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
@@ -45,6 +46,26 @@ _PENDING = """
     WHERE p.email_key IS NULL
     ORDER BY e.email_key
     LIMIT %s
+"""
+#: The next pending emails after a key (the worker path reads ahead of what it has written).
+_PENDING_AFTER = """
+    SELECT e.email_key, e.subject, e.body_text AS body, e.from_addr AS "from", e.sent_at,
+           e.is_auto_reply OR e.is_bounce OR e.is_bulk AS automated, e.mailbox
+    FROM raw.emails e
+    LEFT JOIN ml.email_predictions p
+           ON p.email_key = e.email_key AND p.model_version = %s
+    WHERE p.email_key IS NULL AND e.email_key > %s
+    ORDER BY e.email_key
+    LIMIT %s
+"""
+_COUNT_PENDING = """
+    SELECT count(*) FROM (
+        SELECT 1 FROM raw.emails e
+        LEFT JOIN ml.email_predictions p
+               ON p.email_key = e.email_key AND p.model_version = %s
+        WHERE p.email_key IS NULL
+        LIMIT %s
+    ) pending
 """
 _PENDING_COLUMNS = ("email_key", "subject", "body", "from", "sent_at", "automated", "mailbox")
 _UPSERT_PREDICTION = """
@@ -116,6 +137,7 @@ def score_pending(
     products: Sequence[ProductRef] | None = None,
     batch: int = BATCH,
     log: Callable[[str], None] = lambda _msg: None,
+    workers: int | None = None,
 ) -> ScoreReport:
     """Score every landed email without a prediction from `classifier` and write the results.
 
@@ -124,7 +146,14 @@ def score_pending(
     `products` is the stock master; None reads it from `marts.stock_levels`
     (`load_products`), and the companies and orders entities link to are read from the CRM
     and ERP marts that have been built (`load_index`).
+
+    `workers` processes score the mail (`ml.parallel`: each with the same model and stock
+    master); this process still links, routes and writes every batch, in key order, each
+    committed on its own. None: `PEBBLE_SCORE_WORKERS` (default: the usable CPUs, at most
+    4) when at least `ml.parallel.MIN_PARALLEL_EMAILS` emails are pending, else in process;
+    1: in process. The predictions are the same either way.
     """
+    from ml import parallel
     from ml.extract import get_extractor
     from ml.pipeline import score_emails
     from ml.settings import get_ml_settings
@@ -140,13 +169,9 @@ def score_pending(
         f"scoring with model {classifier.version}: {len(products)} stock items to match, "
         f"{len(routes)} routing rules"
     )
-    scored = 0
-    while True:
-        rows = conn.execute(_PENDING, (classifier.version, batch)).fetchall()
-        if not rows:
-            break
-        emails = [dict(zip(_PENDING_COLUMNS, row, strict=True)) for row in rows]
-        results = score_emails(emails, classifier=classifier, extractor=extractor)
+
+    def finish(emails: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
+        """Route, link, index and write one batch, committed on its own."""
         for email, result in zip(emails, results, strict=True):
             # the rules first: a company conflict found by the links still asks for review
             apply_routes(result, email, routes, classifier, threshold)
@@ -168,6 +193,27 @@ def score_pending(
             write_predictions(conn, results)
         if not conn.autocommit:
             conn.commit()
+
+    pending = 0
+    if workers != 1:
+        count = parallel.MIN_PARALLEL_EMAILS if workers is None else 1
+        pending = conn.execute(_COUNT_PENDING, (classifier.version, count)).fetchone()[0]
+    n_workers = parallel.workers_for(pending, workers, classifier, extractor)
+    scored = 0
+    if n_workers > 1:
+        log(f"scoring in {n_workers} worker processes")
+        with parallel.ScoringPool(classifier, extractor, n_workers) as pool:
+            for emails, results in _score_in_pool(conn, pool, classifier.version, batch):
+                finish(emails, results)
+                scored += len(results)
+                log(f"scored {scored} emails")
+    while True:  # in process; after the workers, mail that landed behind their reading
+        rows = conn.execute(_PENDING, (classifier.version, batch)).fetchall()
+        if not rows:
+            break
+        emails = [dict(zip(_PENDING_COLUMNS, row, strict=True)) for row in rows]
+        results = score_emails(emails, classifier=classifier, extractor=extractor, workers=1)
+        finish(emails, results)
         scored += len(results)
         log(f"scored {scored} emails")
     total, review, linked = conn.execute(
@@ -190,6 +236,30 @@ def score_pending(
         linked_to_company=int(linked),
         by_stream={str(k): int(v) for k, v in by_stream.items()},
     )
+
+
+def _score_in_pool(
+    conn: Any, pool: Any, version: str, batch: int
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """(emails, scored results with their embeddings) for every email pending when each
+    batch is read, batch by batch in key order. The workers score a few batches ahead of
+    the one the caller is writing, so each batch is read by key after the last one read,
+    not as "the first pending" (which would read those in flight again)."""
+    read: deque[list[dict[str, Any]]] = deque()
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        rows = conn.execute(_PENDING, (version, batch)).fetchall()
+        while rows:
+            emails = [dict(zip(_PENDING_COLUMNS, row, strict=True)) for row in rows]
+            read.append(emails)
+            yield emails
+            last = emails[-1]["email_key"]
+            rows = conn.execute(_PENDING_AFTER, (version, last, batch)).fetchall()
+
+    for scored, embeddings in pool.score(batches()):
+        for item, vector in zip(scored, embeddings, strict=True):
+            item["embedding"] = vector.tolist()
+        yield read.popleft(), scored
 
 
 def attach_links(result: dict[str, Any], email: Mapping[str, Any], masters: MasterIndex) -> None:

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     #: How many backups to keep there (the oldest beyond it are deleted after a backup).
     backup_keep: int = Field(default=7, ge=1, validation_alias="PEBBLE_BACKUP_KEEP")
 
+    #: Worker processes that score a large batch of mail (the `email_predictions` asset,
+    #: `pebble predict`), each with one torch thread. Unset: the usable CPUs, at most 4;
+    #: 1 scores in the calling process. Small runs are scored in process whatever it says.
+    score_workers: int | None = Field(default=None, ge=1, validation_alias="PEBBLE_SCORE_WORKERS")
+
     #: Refused sign-ins under one name within the window before it is locked for a while.
     signin_max_failures: int = Field(default=5, ge=1, validation_alias="PEBBLE_SIGNIN_MAX_FAILURES")
     signin_window_minutes: float = Field(
@@ -79,6 +84,11 @@ class Settings(BaseSettings):
     @field_validator("demo", mode="before")
     @classmethod
     def _empty_demo_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("score_workers", mode="before")
+    @classmethod
+    def _empty_score_workers_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @property
