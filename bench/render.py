@@ -14,7 +14,9 @@ TITLES = {
     "tally": "Tally parse",
     "events": "Event appends",
     "focus_pull": "Focus RT pull",
-    "score_emails": "Classify, extract and embed",
+    "score_emails": "Classify, extract and embed (one process)",
+    "score_emails_workers": "Classify, extract and embed (worker processes, the default for"
+    " 2,000+ emails)",
     "dbt_full_build": "dbt full build",
     "dbt_incremental": "dbt incremental after new emails (naive: --full-refresh)",
     "kanban_query": "Kanban board query (naive: every card)",

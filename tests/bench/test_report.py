@@ -297,3 +297,17 @@ def test_a_whole_graph_run_made_on_its_own_joins_the_report(tmp_path: Path) -> N
     bad.write_text("{}")
     with pytest.raises(SystemExit):
         report.main(["--stages", "none", "--graph-from", str(bad), "--out", str(out)])
+
+
+def test_the_scoring_workers_get_a_row_of_their_own_against_the_same_naive() -> None:
+    row = {"stage": "score_emails", "scale": 1.0, "n": 4000, "workers": 2, "ours_per_s": 100.0,
+           "workers_per_s": 150.0, "naive_per_s": 20.0, "workers_peak_mb": 2000.0,
+           "naive_peak_mb": 700.0, "workers_startup_s": 5.0, "workers_per_s_after_start": 170.0,
+           "workers_cpu_ms_per_email": 7.0, "ours_cpu_ms_per_email": 12.0}  # fmt: skip
+    workers = script_stages.worker_row(row)
+    assert workers["stage"] == "score_emails_workers"
+    assert report.harness_stage(workers["stage"]) == "ml"
+    assert workers["ratio"] == 7.5 and workers["ours_per_s"] == 150.0
+    assert workers["ours_s"] == pytest.approx(4000 / 150, abs=0.01)
+    assert workers["ours_peak_mb"] == 2000.0 and workers["naive_peak_mb"] == 700.0
+    assert "2 one-thread worker processes" in workers["note"]
