@@ -237,7 +237,9 @@ def _field_value(name: str, value: Any, tz: tzinfo) -> str:
 
 def field_rows(fields: Mapping[str, Any] | None) -> pl.DataFrame:
     """Every field the extractor was asked for: its value, the evidence it was read from
-    and its confidence; a field not found says so (nothing is guessed)."""
+    and its confidence; a field not found says so (nothing is guessed). A field the latest
+    notice lacks and an earlier one of the tender had (marts.tenders fills it) names that
+    notice in its evidence."""
     tz = timezone()
     fields = fields or {}
     rows = []
@@ -249,7 +251,12 @@ def field_rows(fields: Mapping[str, Any] | None) -> pl.DataFrame:
             {
                 "field": FIELD_LABELS.get(name, name),
                 "value": _field_value(name, entry.get("value"), tz) if found else "not found",
-                "evidence": str(entry.get("evidence") or "") if found else "",
+                "evidence": (
+                    str(entry.get("evidence") or "")
+                    + (f" (from {entry['from_notice']})" if entry.get("from_notice") else "")
+                )
+                if found
+                else "",
                 "confidence": float(entry["confidence"])
                 if found and isinstance(entry.get("confidence"), int | float)
                 else None,

@@ -418,3 +418,15 @@ def test_the_as_of_day_is_today_when_it_is_set(
     opened = (pinned["status"] == "open").sum()
     # twenty days ago the closed tender was still open
     assert opened == len(pinned) > (real["status"] == "open").sum()
+
+
+def test_a_field_filled_from_an_earlier_notice_names_it() -> None:
+    from app.tenders import field_rows
+
+    rows = field_rows({
+        "emd_amount": {"value": 50000, "evidence": "EMD: Rs. 50,000", "confidence": 0.9,
+                       "from_notice": "nit.pdf"},
+        "tender_fee": {"value": 1180, "evidence": "Tender fee Rs. 1,180", "confidence": 0.8},
+    }).to_dicts()  # fmt: skip
+    by_evidence = {r["evidence"] for r in rows if r["evidence"]}
+    assert by_evidence == {"EMD: Rs. 50,000 (from nit.pdf)", "Tender fee Rs. 1,180"}

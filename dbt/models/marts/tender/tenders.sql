@@ -8,6 +8,9 @@
       a notice without a number (an unreadable PDF among them) is a tender of its own,
       'tender:' || its content hash.
     - Latest: the notice from the newest mail (sent_at, else loaded_at), then the newest read.
+      A field the latest notice lacks is filled from the newest earlier notice that has it
+      (a corrigendum often restates only the dates it changes): its value, and in `fields`
+      its evidence, marked with `from_notice` (that notice's file name).
     - matched_products: the stock items the extractor matched to the notice's items.
     - days_to_bid_end: whole days from today to the bid end date in the trader's time zone
       (PEBBLE_TIMEZONE), as of the build; the app counts from bid_end_at live.
@@ -55,6 +58,47 @@ latest as (
     select * from ranked where recency = 1
 ),
 
+-- per tender, each field from the newest notice that has it
+filled as (
+    select
+        tender_id,
+        {%- for column in ['estimated_value_inr', 'emd_amount_inr', 'emd_form', 'tender_fee_inr',
+                           'bid_start_at', 'bid_end_at', 'bid_opening_at', 'pre_bid_at',
+                           'eligibility', 'contact'] %}
+        (array_agg({{ column }} order by recency) filter (where {{ column }} is not null))[1]
+                                                as {{ column }},
+        {%- endfor %}
+        (array_agg(items order by recency)
+            filter (where jsonb_typeof(items) = 'array' and jsonb_array_length(items) > 0))[1]
+                                                as items
+    from ranked
+    group by tender_id
+),
+
+field_sources as (
+    select distinct on (r.tender_id, f.key)
+        r.tender_id,
+        f.key,
+        case
+            when r.recency > 1 then f.value || jsonb_build_object('from_notice', r.filename)
+            else f.value
+        end                                     as value
+    from ranked as r
+    cross join lateral jsonb_each(coalesce(r.fields, '{}'::jsonb)) as f (key, value)
+    where jsonb_typeof(f.value) = 'object' and f.value -> 'value' is not null
+        and f.value -> 'value' <> 'null'::jsonb
+    order by r.tender_id, f.key, r.recency
+),
+
+merged_fields as (
+    select
+        tender_id,
+        jsonb_object_agg(key, value)            as fields,
+        min((value ->> 'confidence')::numeric)  as min_confidence
+    from field_sources
+    group by tender_id
+),
+
 final as (
     select
         tender_id,
@@ -69,31 +113,34 @@ final as (
         text_method,
         pages,
         error,
-        estimated_value_inr,
-        emd_amount_inr,
-        emd_form,
-        tender_fee_inr,
-        bid_start_at,
-        bid_end_at,
-        bid_opening_at,
-        pre_bid_at,
-        items,
-        eligibility,
-        contact,
-        fields,
-        round(min_confidence, 4)::numeric(5,4)  as min_confidence,
+        f.estimated_value_inr,
+        f.emd_amount_inr,
+        f.emd_form,
+        f.tender_fee_inr,
+        f.bid_start_at,
+        f.bid_end_at,
+        f.bid_opening_at,
+        f.pre_bid_at,
+        coalesce(f.items, l.items)              as items,
+        f.eligibility,
+        f.contact,
+        coalesce(m.fields, l.fields)            as fields,
+        round(coalesce(m.min_confidence, l.min_confidence), 4)::numeric(5,4)
+                                                as min_confidence,
         array(
             select distinct item ->> 'product'
-            from jsonb_array_elements(items) as i (item)
+            from jsonb_array_elements(coalesce(f.items, l.items)) as i (item)
             where jsonb_typeof(item) = 'object' and nullif(trim(item ->> 'product'), '') is not null
             order by 1
         )::text[]                               as matched_products,
-        ((bid_end_at at time zone '{{ zone }}')::date
+        ((f.bid_end_at at time zone '{{ zone }}')::date
             - (now() at time zone '{{ zone }}')::date)::integer
                                                 as days_to_bid_end,
         extractor_version,
         read_at
-    from latest
+    from latest as l
+    inner join filled as f using (tender_id)
+    left join merged_fields as m using (tender_id)
 )
 
 select * from final
