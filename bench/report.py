@@ -145,8 +145,9 @@ def merge_earlier(
     except (OSError, ValueError) as exc:
         raise SystemExit(f"--merge {path}: cannot read it as a report ({exc})") from None
     when = earlier.get("machine", {}).get("date_utc", "an earlier run")
+    # a row the earlier report had itself merged keeps the run it was measured in
     rows = [
-        dict(r, merged_from=when)
+        dict(r, merged_from=r.get("merged_from") or when)
         for r in earlier.get("stages", [])
         if harness_stage(r["stage"]) not in chosen
     ]
@@ -255,7 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         not_run += more_not_run
         ran.update(more_ran)
         if more_ran or more_rows:
-            merged_from.append(json.loads(earlier.read_text())["machine"])
+            machine_then = json.loads(earlier.read_text())["machine"]
+            # the runs the earlier report had merged, then the earlier run itself
+            merged_from += [m for m in machine_then.pop("merged_from", []) if m not in merged_from]
+            merged_from.append(machine_then)
     if merged_from:
         machine["merged_from"] = merged_from
     for result in args.graph_from:

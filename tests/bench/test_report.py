@@ -229,6 +229,14 @@ def test_merge_keeps_the_earlier_figures_of_the_stages_not_run_now(tmp_path: Pat
     assert not_run == earlier["not_run"] and ran == {"mail": [1, 10, 100], "dbt": [1]}
     with pytest.raises(SystemExit, match="cannot read it as a report"):
         report.merge_earlier(tmp_path / "missing.json", ["mail"])
+    # a report that had merged a row from an earlier run passes that run's date on
+    first = next(r for r in earlier["stages"] if r["stage"] == "mail")
+    first["merged_from"] = "2026-12-01 09:00 UTC"
+    path.write_text(json.dumps(earlier))
+    rows, _, _ = report.merge_earlier(path, ["focus", "ml"])
+    stamps = [r["merged_from"] for r in rows]
+    assert stamps.count("2026-12-01 09:00 UTC") == 1
+    assert stamps.count("2026-12-04 16:00 UTC") == len(rows) - 1
 
 
 def test_run_measured_adds_the_trees_it_is_told_of(tmp_path: Path) -> None:
