@@ -37,17 +37,8 @@ _log = logging.getLogger(__name__)
 
 #: Emails scored per transaction: a failure keeps every batch already written.
 BATCH = 512
-_PENDING = """
-    SELECT e.email_key, e.subject, e.body_text AS body, e.from_addr AS "from", e.sent_at,
-           e.is_auto_reply OR e.is_bounce OR e.is_bulk AS automated, e.mailbox
-    FROM raw.emails e
-    LEFT JOIN ml.email_predictions p
-           ON p.email_key = e.email_key AND p.model_version = %s
-    WHERE p.email_key IS NULL
-    ORDER BY e.email_key
-    LIMIT %s
-"""
-#: The next pending emails after a key (the worker path reads ahead of what it has written).
+#: The pending emails after a key, in key order ('' for the first): the worker path reads
+#: ahead of what it has written, so it cannot ask for "the first pending" again.
 _PENDING_AFTER = """
     SELECT e.email_key, e.subject, e.body_text AS body, e.from_addr AS "from", e.sent_at,
            e.is_auto_reply OR e.is_bounce OR e.is_bulk AS automated, e.mailbox
@@ -208,7 +199,7 @@ def score_pending(
                 scored += len(results)
                 log(f"scored {scored} emails")
     while True:  # in process; after the workers, mail that landed behind their reading
-        rows = conn.execute(_PENDING, (classifier.version, batch)).fetchall()
+        rows = conn.execute(_PENDING_AFTER, (classifier.version, "", batch)).fetchall()
         if not rows:
             break
         emails = [dict(zip(_PENDING_COLUMNS, row, strict=True)) for row in rows]
@@ -248,7 +239,7 @@ def _score_in_pool(
     read: deque[list[dict[str, Any]]] = deque()
 
     def batches() -> Iterator[list[dict[str, Any]]]:
-        rows = conn.execute(_PENDING, (version, batch)).fetchall()
+        rows = conn.execute(_PENDING_AFTER, (version, "", batch)).fetchall()
         while rows:
             emails = [dict(zip(_PENDING_COLUMNS, row, strict=True)) for row in rows]
             read.append(emails)
